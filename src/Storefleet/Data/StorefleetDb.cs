@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Storefleet.Audit;
+using Storefleet.Auth;
+using Storefleet.Stores;
+
+namespace Storefleet.Data;
+
+/// <summary>
+/// The platform database. The model is shared; each provider has a subclass only so that it can keep
+/// its own migrations (SQLite and PostgreSQL differ in types and DDL).
+/// </summary>
+public abstract class StorefleetDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Store> Stores => Set<Store>();
+    public DbSet<StoreEvent> StoreEvents => Set<StoreEvent>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
+    {
+        // Every timestamp is UTC. SQLite stores text without a kind; reading it back as UTC keeps
+        // "Z" on the wire and comparisons right.
+        conventions.Properties<DateTime>().HaveConversion<UtcConverter>();
+        conventions.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<User>(user =>
+        {
+            user.HasIndex(u => u.Email).IsUnique();
+            user.Property(u => u.Email).HasMaxLength(254);
+            user.Property(u => u.Role).HasMaxLength(16);
+        });
+
+        model.Entity<Store>(store =>
+        {
+            store.Property(s => s.Name).HasMaxLength(40);
+            store.Property(s => s.Slug).HasMaxLength(63);
+            store.Property(s => s.Engine).HasMaxLength(32);
+            store.Property(s => s.ChartVersion).HasMaxLength(32);
+            store.Property(s => s.Phase).HasConversion<string>().HasMaxLength(16);
+            store.Property(s => s.LeaseOwner).HasMaxLength(128);
+            store.Property(s => s.StorefrontUrl).HasMaxLength(512);
+            store.Property(s => s.AdminUrl).HasMaxLength(512);
+            store.HasIndex(s => s.Slug).IsUnique();
+            // "my stores, newest first" and the quota count
+            store.HasIndex(s => new { s.OwnerId, s.CreatedAt });
+            // the work queue: due stores in due order
+            store.HasIndex(s => s.DueAt);
+            store.OwnsMany(s => s.Conditions, c => c.ToJson());
+            store.HasOne<User>().WithMany().HasForeignKey(s => s.OwnerId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        model.Entity<StoreEvent>(e =>
+        {
+            // No foreign key: the timeline outlives the store row.
+            e.HasIndex(x => new { x.StoreId, x.Id });
+            e.Property(x => x.Type).HasMaxLength(16);
+            e.Property(x => x.Reason).HasMaxLength(64);
+            e.Property(x => x.Message).HasMaxLength(2048);
+        });
+
+        model.Entity<IdempotencyRecord>(r =>
+        {
+            r.HasKey(x => new { x.OwnerId, x.Key });
+            r.Property(x => x.Key).HasMaxLength(200);
+            r.Property(x => x.RequestHash).HasMaxLength(64);
+        });
+
+        model.Entity<AuditEntry>(a =>
+        {
+            a.HasIndex(x => x.Time);
+            a.HasIndex(x => x.TargetId);
+            a.Property(x => x.Action).HasMaxLength(64);
+            a.Property(x => x.ActorEmail).HasMaxLength(254);
+            a.Property(x => x.TargetId).HasMaxLength(64);
+            a.Property(x => x.TargetName).HasMaxLength(64);
+            a.Property(x => x.SourceIp).HasMaxLength(64);
+            a.Property(x => x.Outcome).HasMaxLength(16);
+            a.Property(x => x.Detail).HasMaxLength(1024);
+        });
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}
+
+public sealed class SqliteStorefleetDb(DbContextOptions<SqliteStorefleetDb> options) : StorefleetDb(options);
+
+public sealed class PostgresStorefleetDb(DbContextOptions<PostgresStorefleetDb> options) : StorefleetDb(options);

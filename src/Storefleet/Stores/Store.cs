@@ -1,0 +1,92 @@
+namespace Storefleet.Stores;
+
+/// <summary>
+/// One tenant store. The row holds the desired spec (what the tenant asked for), the observed status
+/// (what the workers last saw) and the queue fields the workers lease it by: the stores table is the work queue.
+/// </summary>
+public sealed class Store
+{
+    public Guid Id { get; set; }
+
+    // ---- desired spec ----
+    public Guid OwnerId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>DNS-1123 label, unique platform-wide while the store exists; the namespace is <c>store-&lt;slug&gt;</c>.</summary>
+    public required string Slug { get; set; }
+    public required string Engine { get; set; }
+    public required string ChartVersion { get; set; }
+    /// <summary>Bumped whenever the spec changes (including a deletion or retry request).</summary>
+    public long Generation { get; set; } = 1;
+    public DateTime? DeletionRequestedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    // ---- observed status ----
+    public StorePhase Phase { get; set; } = StorePhase.Pending;
+    public List<StoreCondition> Conditions { get; set; } = [];
+    public long ObservedGeneration { get; set; }
+    public string? StorefrontUrl { get; set; }
+    public string? AdminUrl { get; set; }
+    public DateTime? ProvisioningDeadline { get; set; }
+    public DateTime? ReadyAt { get; set; }
+
+    // ---- work queue ----
+    /// <summary>When a worker should look at the store next; null means nothing to do until the spec changes.</summary>
+    public DateTime? DueAt { get; set; }
+    /// <summary>Consecutive failed attempts, for backoff; reset after progress.</summary>
+    public int Attempt { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseExpiresAt { get; set; }
+}
+
+public enum StorePhase
+{
+    Pending,
+    Provisioning,
+    Ready,
+    Error,
+    Deleting,
+}
+
+/// <summary>A Kubernetes-style condition: the latest observation of one aspect of the store.</summary>
+public sealed class StoreCondition
+{
+    public required string Type { get; set; }
+    /// <summary>"True", "False" or "Unknown".</summary>
+    public required string Status { get; set; }
+    public required string Reason { get; set; }
+    public string Message { get; set; } = "";
+    public DateTime LastTransitionTime { get; set; }
+}
+
+/// <summary>Append-only timeline of one store. Kept after the store is deleted.</summary>
+public sealed class StoreEvent
+{
+    public long Id { get; set; }
+    public Guid StoreId { get; set; }
+    public DateTime Time { get; set; }
+    /// <summary>"Normal" or "Warning", as in Kubernetes events.</summary>
+    public required string Type { get; set; }
+    public required string Reason { get; set; }
+    public required string Message { get; set; }
+
+    public static StoreEvent Normal(Guid storeId, DateTime time, string reason, string message) =>
+        new() { StoreId = storeId, Time = time, Type = "Normal", Reason = reason, Message = message };
+
+    public static StoreEvent Warning(Guid storeId, DateTime time, string reason, string message) =>
+        new() { StoreId = storeId, Time = time, Type = "Warning", Reason = reason, Message = message };
+}
+
+/// <summary>
+/// A create request remembered by (owner, Idempotency-Key): a retry with the same body replays
+/// <see cref="ResponseJson"/>; a retry with another body is refused.
+/// </summary>
+public sealed class IdempotencyRecord
+{
+    public Guid OwnerId { get; set; }
+    public required string Key { get; set; }
+    public required string RequestHash { get; set; }
+    public Guid StoreId { get; set; }
+    public required string ResponseJson { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

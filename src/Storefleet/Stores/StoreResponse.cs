@@ -1,0 +1,62 @@
+using System.Text;
+
+namespace Storefleet.Stores;
+
+public sealed record CreateStoreRequest(string? Name, string? Engine);
+
+public sealed record StoreUrls(string Storefront, string Admin);
+
+/// <summary>A store as tenants see it. <see cref="Message"/> is the one-line reason behind the current status.</summary>
+public sealed record StoreResponse(
+    Guid Id,
+    string Name,
+    string Slug,
+    string Engine,
+    StorePhase Status,
+    string? Message,
+    IReadOnlyList<StoreCondition> Conditions,
+    StoreUrls? Urls,
+    DateTime CreatedAt,
+    DateTime UpdatedAt)
+{
+    public static StoreResponse From(Store s) => new(
+        s.Id, s.Name, s.Slug, s.Engine, s.Phase,
+        s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message,
+        s.Conditions,
+        s.StorefrontUrl is not null && s.AdminUrl is not null ? new StoreUrls(s.StorefrontUrl, s.AdminUrl) : null,
+        s.CreatedAt, s.UpdatedAt);
+}
+
+/// <summary>An admin's view of a store: the tenant's view plus who owns it.</summary>
+public sealed record AdminStoreResponse(StoreResponse Store, Guid OwnerId, string OwnerEmail);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+public sealed record StoreEventResponse(long Id, DateTime Time, string Type, string Reason, string Message);
+
+/// <summary>Opaque keyset cursor over (createdAt desc, id desc): stable while stores are added or removed.</summary>
+public readonly record struct StoreCursor(DateTime CreatedAt, Guid Id)
+{
+    public string Encode() =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes($"{CreatedAt.Ticks}:{Id:N}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static bool TryDecode(string? text, out StoreCursor cursor)
+    {
+        cursor = default;
+        if (string.IsNullOrEmpty(text) || text.Length > 100) return false;
+        try
+        {
+            var b64 = text.Replace('-', '+').Replace('_', '/');
+            b64 = b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
+            var parts = Encoding.ASCII.GetString(Convert.FromBase64String(b64)).Split(':');
+            if (parts.Length != 2 || !long.TryParse(parts[0], out var ticks) || ticks < 0 || ticks > DateTime.MaxValue.Ticks
+                || !Guid.TryParseExact(parts[1], "N", out var id)) return false;
+            cursor = new StoreCursor(new DateTime(ticks, DateTimeKind.Utc), id);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

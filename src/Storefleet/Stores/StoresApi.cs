@@ -1,0 +1,254 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Storefleet.Audit;
+using Storefleet.Auth;
+using Storefleet.Data;
+using Storefleet.Provisioning;
+using Storefleet.RateLimiting;
+
+namespace Storefleet.Stores;
+
+public static class StoresApi
+{
+    public static RouteGroupBuilder MapStores(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/stores")
+            .WithTags("Stores")
+            .RequireAuthorization()
+            .RequirePerUserRateLimit();
+
+        group.MapPost("/", CreateStore)
+            .WithSummary("Create a store")
+            .WithDescription("Returns 202 with the store in Pending. Send an Idempotency-Key header to make retries safe.");
+        group.MapGet("/", ListStores).WithSummary("List your stores, newest first");
+        group.MapGet("/{id:guid}", GetStore).WithSummary("Get one of your stores");
+        group.MapDelete("/{id:guid}", DeleteStore).WithSummary("Delete a store and everything it owns");
+        group.MapGet("/{id:guid}/events", GetEvents).WithSummary("The store's timeline, oldest first");
+        return group;
+    }
+
+    private static async Task<Results<Accepted<StoreResponse>, ValidationProblem, ProblemHttpResult>> CreateStore(
+        CreateStoreRequest body,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        ClaimsPrincipal principal, StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json,
+        AuditLog audit, TimeProvider clock, StoreQueueSignal queue)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (StoreRules.NameProblems(body.Name) is { Length: > 0 } nameProblems) errors["name"] = nameProblems;
+        var engine = body.Engine ?? "woocommerce";
+        if (!options.Value.Engines.Contains(engine))
+            errors["engine"] = [$"Engine must be one of: {string.Join(", ", options.Value.Engines)}."];
+        if (idempotencyKey is not null && !StoreRules.IsValidIdempotencyKey(idempotencyKey))
+            errors["Idempotency-Key"] = ["The Idempotency-Key header must be 1 to 200 visible ASCII characters, for example a UUID."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The store request is not valid");
+
+        var name = StoreRules.NormalizeName(body.Name!);
+        var requestHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{engine}")));
+        var ownerId = principal.UserId();
+
+        // A slug taken by a concurrent create of another tenant surfaces as a unique violation; try again with a fresh suffix.
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync();
+
+            // The lock that makes the quota atomic: this UPDATE holds the owner's row lock (PostgreSQL) or
+            // the database write lock (SQLite) until commit, so this owner's creates run one at a time
+            // through count-then-insert below. Other owners are not blocked on PostgreSQL.
+            var owners = await db.Users.Where(u => u.Id == ownerId)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.StoresCreated, x => x.StoresCreated + 1));
+            if (owners == 0) return AccountGone();
+            var owner = await db.Users.AsNoTracking().SingleAsync(u => u.Id == ownerId);
+
+            if (idempotencyKey is not null)
+            {
+                var previous = await db.IdempotencyRecords.AsNoTracking()
+                    .SingleOrDefaultAsync(r => r.OwnerId == ownerId && r.Key == idempotencyKey);
+                if (previous is not null)
+                {
+                    await tx.RollbackAsync();
+                    if (previous.RequestHash != requestHash)
+                        return TypedResults.Problem(
+                            title: "Idempotency-Key reused with a different request",
+                            detail: "This Idempotency-Key was already used to create another store with different details. Use a new key for a new store.",
+                            statusCode: StatusCodes.Status422UnprocessableEntity);
+                    var replay = JsonSerializer.Deserialize<StoreResponse>(previous.ResponseJson, json.Value.SerializerOptions)!;
+                    return TypedResults.Accepted($"/stores/{replay.Id}", replay);
+                }
+            }
+
+            var quota = owner.StoreQuota ?? options.Value.DefaultQuota;
+            var used = await db.Stores.CountAsync(s => s.OwnerId == ownerId && s.DeletionRequestedAt == null);
+            if (used >= quota)
+            {
+                await tx.RollbackAsync();
+                audit.Record(db, "store.create", "denied", actor: owner, target: (null, name), detail: $"quota reached ({used}/{quota})");
+                await db.SaveChangesAsync();
+                return TypedResults.Problem(new ProblemDetails
+                {
+                    Status = StatusCodes.Status409Conflict,
+                    Title = "Store quota reached",
+                    Detail = $"You already have {used} of {quota} stores. Delete a store you no longer need, or ask an operator to raise your quota.",
+                    Type = "https://storefleet.dev/problems/quota-exceeded",
+                    Extensions = { ["quota"] = new QuotaResponse(used, quota) },
+                });
+            }
+
+            var baseSlug = StoreRules.BaseSlug(name);
+            var slug = attempt == 1 && !await db.Stores.AnyAsync(s => s.Slug == baseSlug) ? baseSlug : StoreRules.SuffixedSlug(baseSlug);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var store = new Store
+            {
+                Id = Guid.CreateVersion7(),
+                OwnerId = ownerId,
+                Name = name,
+                Slug = slug,
+                Engine = engine,
+                ChartVersion = options.Value.ChartVersion,
+                CreatedAt = now,
+                UpdatedAt = now,
+                Phase = StorePhase.Pending,
+                DueAt = now,
+            };
+            var response = StoreResponse.From(store);
+            db.Stores.Add(store);
+            db.StoreEvents.Add(StoreEvent.Normal(store.Id, now, "Created", $"Store \"{name}\" requested with address {slug}; waiting for a provisioning worker."));
+            if (idempotencyKey is not null)
+                db.IdempotencyRecords.Add(new IdempotencyRecord
+                {
+                    OwnerId = ownerId, Key = idempotencyKey, RequestHash = requestHash, StoreId = store.Id, CreatedAt = now,
+                    ResponseJson = JsonSerializer.Serialize(response, json.Value.SerializerOptions),
+                });
+            audit.Record(db, "store.create", "success", actor: owner, target: (store.Id.ToString(), name));
+            try
+            {
+                await db.SaveChangesAsync();
+                await tx.CommitAsync();
+            }
+            catch (DbUpdateException e) when (e.IsUniqueViolation() && attempt < 5)
+            {
+                db.ChangeTracker.Clear();
+                continue;
+            }
+            queue.Wake();
+            return TypedResults.Accepted($"/stores/{store.Id}", response);
+        }
+    }
+
+    private static async Task<Results<Ok<Page<StoreResponse>>, ValidationProblem>> ListStores(
+        ClaimsPrincipal principal, StorefleetDb db, int? limit, string? cursor, string? status)
+    {
+        var ownerId = principal.UserId();
+        var page = await StorePaging.PageAsync(db.Stores.Where(s => s.OwnerId == ownerId), limit, cursor, status);
+        return page.Errors is { } errors
+            ? TypedResults.ValidationProblem(errors, title: "The list query is not valid")
+            : TypedResults.Ok(new Page<StoreResponse>([.. page.Items.Select(StoreResponse.From)], page.NextCursor));
+    }
+
+    private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, ClaimsPrincipal principal, StorefleetDb db)
+    {
+        var ownerId = principal.UserId();
+        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+        return store is null ? NotFound(id) : TypedResults.Ok(StoreResponse.From(store));
+    }
+
+    private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> DeleteStore(
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue)
+    {
+        var ownerId = principal.UserId();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync();
+        // Only the first request flips the store to Deleting; repeating it is a no-op that still answers 202.
+        var requested = await db.Stores
+            .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.DeletionRequestedAt, now)
+                .SetProperty(x => x.Phase, StorePhase.Deleting)
+                .SetProperty(x => x.Generation, x => x.Generation + 1)
+                .SetProperty(x => x.DueAt, now)
+                .SetProperty(x => x.UpdatedAt, now));
+        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+        if (store is null) return NotFound(id);
+        if (requested == 1)
+        {
+            db.StoreEvents.Add(StoreEvent.Normal(id, now, "DeletionRequested", "Deletion requested; the store and everything it owns will be removed."));
+            audit.Record(db, "store.delete", "success", target: (id.ToString(), store.Name));
+            await db.SaveChangesAsync();
+        }
+        await tx.CommitAsync();
+        if (requested == 1) queue.Wake();
+        return TypedResults.Accepted($"/stores/{id}", StoreResponse.From(store));
+    }
+
+    private static async Task<Results<Ok<Page<StoreEventResponse>>, ProblemHttpResult>> GetEvents(
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, long? after)
+    {
+        var ownerId = principal.UserId();
+        if (!await db.Stores.AnyAsync(s => s.Id == id && s.OwnerId == ownerId)) return NotFound(id);
+        var since = after ?? 0;
+        var events = await db.StoreEvents.AsNoTracking()
+            .Where(e => e.StoreId == id && e.Id > since)
+            .OrderBy(e => e.Id)
+            .Take(500)
+            .Select(e => new StoreEventResponse(e.Id, e.Time, e.Type, e.Reason, e.Message))
+            .ToListAsync();
+        return TypedResults.Ok(new Page<StoreEventResponse>(events, null));
+    }
+
+    // Another tenant's store is indistinguishable from a missing one: never 403, which would confirm it exists.
+    internal static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
+        title: "Store not found",
+        detail: $"There is no store {id} in your account. List your stores with GET /stores.",
+        statusCode: StatusCodes.Status404NotFound);
+
+    private static ProblemHttpResult AccountGone() => TypedResults.Problem(
+        title: "Account not found",
+        detail: "The account in your access token no longer exists. Sign in again.",
+        statusCode: StatusCodes.Status401Unauthorized);
+}
+
+public sealed record QuotaResponse(int Used, int Limit);
+
+/// <summary>Keyset pagination shared by the tenant and admin listings.</summary>
+public static class StorePaging
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 100;
+
+    public sealed record Result(List<Store> Items, string? NextCursor, Dictionary<string, string[]>? Errors);
+
+    public static async Task<Result> PageAsync(IQueryable<Store> query, int? limit, string? cursor, string? status)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var take = limit ?? DefaultLimit;
+        if (take is < 1 or > MaxLimit) errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
+        StoreCursor after = default;
+        if (cursor is not null && !StoreCursor.TryDecode(cursor, out after))
+            errors["cursor"] = ["cursor is not one this API returned; start again without it."];
+        StorePhase phase = default;
+        if (status is not null && (!Enum.TryParse(status, ignoreCase: true, out phase) || !Enum.IsDefined(phase) || int.TryParse(status, out _)))
+            errors["status"] = [$"status must be one of: {string.Join(", ", Enum.GetNames<StorePhase>())}."];
+        if (errors.Count > 0) return new Result([], null, errors);
+
+        if (status is not null) query = query.Where(s => s.Phase == phase);
+        if (cursor is not null)
+            query = query.Where(s => s.CreatedAt < after.CreatedAt || (s.CreatedAt == after.CreatedAt && s.Id.CompareTo(after.Id) < 0));
+        var items = await query.AsNoTracking()
+            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
+            .Take(take + 1)
+            .ToListAsync();
+        string? next = null;
+        if (items.Count > take)
+        {
+            items.RemoveAt(take);
+            next = new StoreCursor(items[^1].CreatedAt, items[^1].Id).Encode();
+        }
+        return new Result(items, next, null);
+    }
+}
