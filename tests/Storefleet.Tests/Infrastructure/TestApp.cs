@@ -60,6 +60,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     public Db Db { get; }
 
+    /// <summary>The PostgreSQL connection string this app uses (share it to run a second process on the same database).</summary>
+    public string? ConnectionString => _settings.GetValueOrDefault("ConnectionStrings:Storefleet");
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
