@@ -127,7 +127,9 @@ public static class StoreDecision
             case NamespaceState.Absent:
                 return new(StepAction.EnsureNamespace, Requeue.Now, "CreatingNamespace", $"Creating namespace {ns}.");
         }
-        if (!seen.CredentialsExist)
+        // Also when the Secret exists but our encrypted copy does not (a worker died between the two writes):
+        // ensuring is idempotent and hands back the Secret's passwords, never new ones.
+        if (!seen.CredentialsExist || store.AdminPasswordProtected is null)
             return new(StepAction.EnsureCredentials, Requeue.Now, "CreatingCredentials", "Generating the store's database and admin passwords.");
 
         var release = seen.Release;

@@ -46,7 +46,9 @@ public static class Engine
         }
         await using var final = app.NewDb();
         var phases = await final.Stores.GroupBy(s => s.Phase).Select(g => new { g.Key, Count = g.Count() }).ToListAsync();
-        Assert.Fail($"Timed out after {timeout.TotalSeconds:0}s waiting until {what}. Stores by phase: {string.Join(", ", phases.Select(p => $"{p.Key}={p.Count}"))}");
+        var stuck = (await final.Stores.AsNoTracking().Where(s => s.Phase != StorePhase.Ready).Take(3).ToListAsync())
+            .Select(s => $"{s.Slug}: {s.Phase} {s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message}");
+        Assert.Fail($"Timed out after {timeout.TotalSeconds:0}s waiting until {what}. Stores by phase: {string.Join(", ", phases.Select(p => $"{p.Key}={p.Count}"))}. For example: {string.Join(" | ", stuck)}");
     }
 
     public static Task WaitForPhase(this TestApp app, Guid id, StorePhase phase, TimeSpan? timeout = null) =>

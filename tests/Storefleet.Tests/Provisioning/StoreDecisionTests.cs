@@ -38,6 +38,7 @@ public class StoreDecisionTests
     public static TheoryData<Row> Table => new(
         new Row("a new store gets its namespace first", Fresh, Empty, StepAction.EnsureNamespace, StorePhase.Provisioning, Requeue.Now, "CreatingNamespace"),
         new Row("then its credentials", Fresh, Seen(credentials: false, release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "CreatingCredentials"),
+        new Row("credentials in the cluster but not in the database are read back", s => { s.AdminPasswordProtected = null; return s; }, Seen(release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "CreatingCredentials"),
         new Row("then the release", Fresh, Seen(release: ReleaseInfo.None), StepAction.Install, StorePhase.Provisioning, Requeue.Now, "Installing"),
         new Row("waits for the database", Fresh, Seen(db: Starting, wp: Starting, setup: ComponentStatus.Absent), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForDatabase"),
         new Row("waits for WordPress", Fresh, Seen(wp: Starting, setup: ComponentStatus.Absent), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForWordPress"),
@@ -71,7 +72,7 @@ public class StoreDecisionTests
         {
             Id = Guid.NewGuid(), Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0",
             Generation = 1, ObservedGeneration = 1, Phase = StorePhase.Provisioning, CreatedAt = Now.AddMinutes(-2),
-            ProvisioningDeadline = Now.AddMinutes(10),
+            ProvisioningDeadline = Now.AddMinutes(10), AdminPasswordProtected = "sealed",
         });
 
         var decision = StoreDecision.Decide(store, row.Seen, Now, Policy);
@@ -87,7 +88,7 @@ public class StoreDecisionTests
     [Fact]
     public void AClusterWarningIsPartOfTheMessageUsersSee()
     {
-        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5) };
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
 
         var decision = StoreDecision.Decide(store, Seen(wp: Failing, setup: ComponentStatus.Absent, warnings: "FailedScheduling: 0/1 nodes: pod has unbound immediate PersistentVolumeClaims"), Now, Policy);
 
@@ -98,7 +99,7 @@ public class StoreDecisionTests
     [Fact]
     public void AConditionKeepsItsTransitionTimeWhileItsStatusHolds()
     {
-        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5) };
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
         var first = StoreDecision.Decide(store, Seen(setup: Starting), Now, Policy);
         store.Conditions = [.. first.Conditions];
 
