@@ -31,6 +31,16 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/*
+Labels that never change across chart versions, for immutable places (StatefulSet volumeClaimTemplates):
+a version label there would make every chart upgrade fail with "updates to statefulset spec ... are forbidden".
+*/}}
+{{- define "store.stableLabels" -}}
+{{ include "store.selectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: storefleet
+{{- end -}}
+
 {{- define "store.componentLabels" -}}
 {{ include "store.labels" .root }}
 app.kubernetes.io/component: {{ .component }}

@@ -153,6 +153,21 @@ public class WooCommerceStoreChartTests
     }
 
     [Fact]
+    public void StatefulSetFieldsThatAreImmutableDoNotChangeWithTheChartVersion()
+    {
+        // volumeClaimTemplates and selectors cannot be updated: a chart-version label there would make
+        // every upgrade of the chart fail.
+        var chart = StoreChart.Render("values-local.yaml");
+        var mysql = chart.OfType<V1StatefulSet>().Single();
+        string[] versioned = ["app.kubernetes.io/version", "helm.sh/chart"];
+
+        Assert.All(mysql.Spec.VolumeClaimTemplates, t => Assert.DoesNotContain(t.Metadata.Labels.Keys, versioned.Contains));
+        Assert.DoesNotContain(mysql.Spec.Selector.MatchLabels.Keys, versioned.Contains);
+        Assert.DoesNotContain(chart.OfType<V1Deployment>().Single().Spec.Selector.MatchLabels.Keys, versioned.Contains);
+        Assert.All(chart.OfType<V1Service>(), s => Assert.DoesNotContain(s.Spec.Selector.Keys, versioned.Contains));
+    }
+
+    [Fact]
     public void NoPodMountsAServiceAccountTokenAndNoPodNeedsTheKubernetesApi()
     {
         var chart = StoreChart.Render("values-prod.yaml");
