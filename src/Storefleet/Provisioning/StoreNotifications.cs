@@ -1,3 +1,5 @@
+using System.Text;
+using System.Threading.Channels;
 using Npgsql;
 using StackExchange.Redis;
 using Storefleet.Data;
@@ -62,6 +64,7 @@ public sealed class PostgresListener(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _sender = SendLoopAsync(stoppingToken);
         signal.Woken += () => _ = Send(StoreNotifications.QueueChannel, "");
         if (!redisCarriesChanges) feed.Bridge = (owner, store) => _ = Send(StoreNotifications.ChangesChannel, $"{owner}/{store}");
 
@@ -76,7 +79,9 @@ public sealed class PostgresListener(
                 conn.Notification += (_, e) =>
                 {
                     if (e.Channel == StoreNotifications.QueueChannel) signal.WakeLocal();
-                    else if (StoreNotifications.TryParseChange(e.Payload, out var owner, out var store)) feed.Deliver(owner, store);
+                    else
+                        foreach (var change in e.Payload.Split(';'))
+                            if (StoreNotifications.TryParseChange(change, out var owner, out var store)) feed.Deliver(owner, store);
                 };
                 await conn.OpenAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand($"LISTEN {StoreNotifications.QueueChannel}; LISTEN {StoreNotifications.ChangesChannel};", conn))
@@ -96,15 +101,38 @@ public sealed class PostgresListener(
         }
     }
 
-    private async Task Send(string channel, string payload)
+    // Notifications are batched: one NOTIFY carries every change queued meanwhile (';'-separated, under
+    // PostgreSQL's 8000-byte payload limit), and concurrent queue wake-ups collapse into one.
+    private readonly Channel<(string Channel, string Payload)> _outbox = Channel.CreateUnbounded<(string, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private Task? _sender;
+
+    private Task Send(string channel, string payload)
     {
-        try
+        _outbox.Writer.TryWrite((channel, payload));
+        return Task.CompletedTask;
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        var changes = new StringBuilder();
+        while (await _outbox.Reader.WaitToReadAsync(ct))
         {
-            await notifier.NotifyAsync(channel, payload);
-        }
-        catch (Exception e)
-        {
-            log.LogDebug(e, "NOTIFY {Channel} failed", channel);
+            var wake = false;
+            changes.Clear();
+            while (_outbox.Reader.TryRead(out var item) && changes.Length < 7000)
+            {
+                if (item.Channel == StoreNotifications.QueueChannel) wake = true;
+                else changes.Append(changes.Length == 0 ? "" : ";").Append(item.Payload);
+            }
+            try
+            {
+                if (changes.Length > 0) await notifier.NotifyAsync(StoreNotifications.ChangesChannel, changes.ToString());
+                if (wake) await notifier.NotifyAsync(StoreNotifications.QueueChannel, "");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogDebug(e, "NOTIFY failed; listeners fall back to polling");
+            }
         }
     }
 }

@@ -26,13 +26,25 @@ public sealed class StoreReconciler(
     IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
     ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, ILogger<StoreReconciler> log)
 {
-    /// <summary>Returns true when the store wants another step right away (and we still hold the lease).</summary>
-    public async Task<bool> StepAsync(Guid id, string owner, CancellationToken ct)
+    /// <summary>
+    /// Reconciles a leased store for up to <paramref name="maxSteps"/> steps while each makes progress, with one
+    /// database context and the store loaded once. Returns true when it still has work (the caller puts it back
+    /// in the queue, due now); false when it is scheduled, gone, or no longer ours.
+    /// </summary>
+    public async Task<bool> ReconcileAsync(Guid id, string owner, int maxSteps, CancellationToken ct)
     {
         await using var db = await databases.CreateDbContextAsync(ct);
         var store = await db.Stores.SingleOrDefaultAsync(s => s.Id == id && s.LeaseOwner == owner, ct);
         if (store is null) return false; // deleted, or our lease was taken over
+        for (var step = 0; step < maxSteps; step++)
+            if (!await StepAsync(db, store, owner, ct)) return false;
+        return true;
+    }
 
+    /// <summary>One observe → decide → act → write. Returns true when the store wants another step right away (and we still hold the lease).</summary>
+    private async Task<bool> StepAsync(StorefleetDb db, Store store, string owner, CancellationToken ct)
+    {
+        var id = store.Id;
         var now = clock.GetUtcNow().UtcDateTime;
         var target = new StoreRef(store.Id, store.Slug);
         var events = new List<StoreEvent>();
@@ -189,6 +201,7 @@ public sealed class StoreReconciler(
         try
         {
             await db.SaveChangesAsync(ct);
+            foreach (var e in events) db.Entry(e).State = EntityState.Detached;
             changes.Publish(store.OwnerId, store.Id);
             return requeueNow;
         }

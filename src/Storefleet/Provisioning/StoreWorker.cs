@@ -68,13 +68,9 @@ public sealed class StoreWorker(
         var renewal = RenewWhileRunningAsync(id, leaseLost);
         try
         {
-            for (var step = 0; step < o.MaxStepsPerLease; step++)
-            {
-                var more = await reconciler.StepAsync(id, Identity, leaseLost.Token);
-                if (!more) return;
-            }
             // Still progressing after MaxStepsPerLease: back to the queue (due now) to let other stores have a turn.
-            await queue.ReleaseAsync(id, Identity, leaseLost.Token);
+            if (await reconciler.ReconcileAsync(id, Identity, o.MaxStepsPerLease, leaseLost.Token))
+                await queue.ReleaseAsync(id, Identity, leaseLost.Token);
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested)
         {
