@@ -24,6 +24,7 @@ public static class ApiDefaults
         {
             ctx.ProblemDetails.Instance ??= ctx.HttpContext.Request.Path;
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier);
+            ctx.ProblemDetails.Detail ??= DefaultDetail(ctx.ProblemDetails.Status);
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
@@ -51,6 +52,16 @@ public static class ApiDefaults
         }));
         return builder;
     }
+
+    // For answers the framework writes itself (no route, wrong method, wrong media type, missing role).
+    private static string? DefaultDetail(int? status) => status switch
+    {
+        StatusCodes.Status403Forbidden => "Your account is not allowed to do this. Administrators can; ask one if you need it.",
+        StatusCodes.Status404NotFound => "Nothing exists at this address. The API reference is at /openapi/v1.json.",
+        StatusCodes.Status405MethodNotAllowed => "This address does not accept this HTTP method. The API reference is at /openapi/v1.json.",
+        StatusCodes.Status415UnsupportedMediaType => "Send the request body as JSON with 'Content-Type: application/json'.",
+        _ => null,
+    };
 
     public static void Configure(JsonSerializerOptions json)
     {
