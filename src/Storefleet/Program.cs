@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Prometheus;
 using Storefleet.Admin;
 using Storefleet.Api;
@@ -7,6 +8,7 @@ using Storefleet.Data;
 using Storefleet.Observability;
 using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
+using Storefleet.Secrets;
 using Storefleet.Stores;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,15 +16,16 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddApiDefaults();
 builder.AddStorefleetDatabase();
 builder.AddStorefleetAuth();
+builder.AddCredentialProtection();
 builder.AddRateLimits();
 builder.AddAudit();
 builder.AddObservability();
+builder.AddProvisioning();
 builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
-builder.Services.AddSingleton<StoreQueueSignal>();
 
 var app = builder.Build();
 
-// `storefleet migrate` applies the database migrations and exits (used by the platform chart's pre-upgrade Job).
+// `storefleet migrate` applies the database migrations and exits (the platform chart's pre-upgrade Job).
 if (args.Contains("migrate"))
 {
     await app.Services.MigrateDatabaseAsync();
@@ -30,6 +33,7 @@ if (args.Contains("migrate"))
 }
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true)) await app.Services.MigrateDatabaseAsync();
 await app.Services.SeedAdminAsync();
+app.Services.GetRequiredService<PlatformInfo>().LogAtStartup(app.Logger);
 
 app.UseApiDefaults();
 app.UseHttpMetrics();
@@ -37,10 +41,14 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapObservability();
-app.MapAuth();
-app.MapMe();
-app.MapStores();
-app.MapAdmin();
+app.MapPlatform();
+if (app.Services.GetRequiredService<PlatformRoles>().Api)
+{
+    app.MapAuth();
+    app.MapMe();
+    app.MapStores();
+    app.MapAdmin();
+}
 
 app.Run();
 

@@ -45,6 +45,10 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             store.Property(s => s.LeaseOwner).HasMaxLength(128);
             store.Property(s => s.StorefrontUrl).HasMaxLength(512);
             store.Property(s => s.AdminUrl).HasMaxLength(512);
+            store.Property(s => s.AdminPasswordProtected).HasMaxLength(512);
+            // A worker's write succeeds only if the spec did not change and it still holds the lease.
+            store.Property(s => s.Generation).IsConcurrencyToken();
+            store.Property(s => s.LeaseOwner).IsConcurrencyToken();
             store.HasIndex(s => s.Slug).IsUnique();
             // "my stores, newest first" and the quota count
             store.HasIndex(s => new { s.OwnerId, s.CreatedAt });

@@ -29,6 +29,8 @@ public sealed class Store
     public string? AdminUrl { get; set; }
     public DateTime? ProvisioningDeadline { get; set; }
     public DateTime? ReadyAt { get; set; }
+    /// <summary>The WordPress admin password, AES-GCM encrypted (see CredentialProtector); the cluster Secret is the source of truth.</summary>
+    public string? AdminPasswordProtected { get; set; }
 
     // ---- work queue ----
     /// <summary>When a worker should look at the store next; null means nothing to do until the spec changes.</summary>

@@ -12,6 +12,7 @@ using Storefleet.Auth;
 using Storefleet.Data;
 using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
+using Storefleet.Secrets;
 
 namespace Storefleet.Stores;
 
@@ -31,6 +32,14 @@ public static class StoresApi
         group.MapGet("/{id:guid}", GetStore).WithSummary("Get one of your stores");
         group.MapDelete("/{id:guid}", DeleteStore).WithSummary("Delete a store and everything it owns");
         group.MapGet("/{id:guid}/events", GetEvents).WithSummary("The store's timeline, oldest first");
+        group.MapPost("/{id:guid}/retry", RetryStore)
+            .WithSummary("Provision a store in Error again")
+            .WithDescription("Starts a fresh provisioning attempt with a new deadline. Only for stores in Error.");
+        group.MapGet("/{id:guid}/credentials", GetCredentials)
+            .WithSummary("The store's WordPress admin login (audited)");
+        group.MapGet("/events", StoreEventStream.Stream)
+            .WithSummary("Live changes of your stores (server-sent events)")
+            .WithDescription("`event: store` with the store as JSON whenever one of your stores changes; `event: deleted` with `{\"id\"}` when one is gone; `: ping` every 15 s.");
         return group;
     }
 
@@ -38,7 +47,7 @@ public static class StoresApi
         CreateStoreRequest body,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ClaimsPrincipal principal, StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json,
-        AuditLog audit, TimeProvider clock, StoreQueueSignal queue)
+        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
     {
         var errors = new Dictionary<string, string[]>();
         if (StoreRules.NameProblems(body.Name) is { Length: > 0 } nameProblems) errors["name"] = nameProblems;
@@ -137,6 +146,7 @@ public static class StoresApi
                 continue;
             }
             queue.Wake();
+            changes.Publish(ownerId, store.Id);
             return TypedResults.Accepted($"/stores/{store.Id}", response);
         }
     }
@@ -159,7 +169,7 @@ public static class StoresApi
     }
 
     private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> DeleteStore(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue)
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
     {
         var ownerId = principal.UserId();
         var now = clock.GetUtcNow().UtcDateTime;
@@ -182,7 +192,11 @@ public static class StoresApi
             await db.SaveChangesAsync();
         }
         await tx.CommitAsync();
-        if (requested == 1) queue.Wake();
+        if (requested == 1)
+        {
+            queue.Wake();
+            changes.Publish(ownerId, id);
+        }
         return TypedResults.Accepted($"/stores/{id}", StoreResponse.From(store));
     }
 
@@ -201,6 +215,56 @@ public static class StoresApi
         return TypedResults.Ok(new Page<StoreEventResponse>(events, null));
     }
 
+    private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+    {
+        var ownerId = principal.UserId();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync();
+        // A new generation: the engine re-applies the release (which re-runs the setup job) under a fresh deadline.
+        var retried = await db.Stores
+            .Where(s => s.Id == id && s.OwnerId == ownerId && s.Phase == StorePhase.Error && s.DeletionRequestedAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.Generation, x => x.Generation + 1)
+                .SetProperty(x => x.Phase, StorePhase.Pending)
+                .SetProperty(x => x.ProvisioningDeadline, (DateTime?)null)
+                .SetProperty(x => x.Attempt, 0)
+                .SetProperty(x => x.DueAt, now)
+                .SetProperty(x => x.UpdatedAt, now));
+        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+        if (store is null) return NotFound(id);
+        if (retried == 0)
+            return TypedResults.Problem(
+                title: "Nothing to retry",
+                detail: $"Only a store in Error can be retried; this one is {store.Phase}.",
+                statusCode: StatusCodes.Status409Conflict);
+        db.StoreEvents.Add(StoreEvent.Normal(id, now, "RetryRequested", "Retry requested; provisioning starts again with a fresh deadline."));
+        audit.Record(db, "store.retry", "success", target: (id.ToString(), store.Name));
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        queue.Wake();
+        changes.Publish(ownerId, id);
+        return TypedResults.Accepted($"/stores/{id}", StoreResponse.From(store));
+    }
+
+    private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetCredentials(
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, CredentialProtector protector, HttpContext http)
+    {
+        var ownerId = principal.UserId();
+        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+        if (store is null) return NotFound(id);
+        if (store.AdminPasswordProtected is null)
+            return TypedResults.Problem(
+                title: "Credentials not ready yet",
+                detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
+                statusCode: StatusCodes.Status409Conflict);
+        var password = protector.Unprotect(store.Id, store.AdminPasswordProtected);
+        audit.Record(db, "store.credentials.read", "success", target: (id.ToString(), store.Name));
+        await db.SaveChangesAsync();
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new CredentialsResponse("admin", password, store.AdminUrl));
+    }
+
     // Another tenant's store is indistinguishable from a missing one: never 403, which would confirm it exists.
     internal static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
         title: "Store not found",
@@ -214,6 +278,8 @@ public static class StoresApi
 }
 
 public sealed record QuotaResponse(int Used, int Limit);
+
+public sealed record CredentialsResponse(string Username, string Password, string? AdminUrl);
 
 /// <summary>Keyset pagination shared by the tenant and admin listings.</summary>
 public static class StorePaging

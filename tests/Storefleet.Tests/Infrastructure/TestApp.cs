@@ -39,6 +39,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Auth:SigningKey"] = SigningKey,
+            ["Secrets:EncryptionKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)i).ToArray()),
             ["Storage:DataDirectory"] = _dataDir,
             // generous limits unless a test is about them
             ["RateLimits:Mutations:Capacity"] = "1000",

@@ -147,6 +147,10 @@ namespace Storefleet.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("AdminPasswordProtected")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
                     b.Property<string>("AdminUrl")
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
@@ -174,12 +178,14 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasColumnType("character varying(32)");
 
                     b.Property<long>("Generation")
+                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.Property<DateTime?>("LeaseExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("LeaseOwner")
+                        .IsConcurrencyToken()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 

@@ -140,6 +140,10 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AdminPasswordProtected")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("AdminUrl")
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
@@ -167,12 +171,14 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("Generation")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("LeaseExpiresAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("LeaseOwner")
+                        .IsConcurrencyToken()
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 

@@ -103,6 +103,7 @@ namespace Storefleet.Data.Migrations.Postgres
                     AdminUrl = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
                     ProvisioningDeadline = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ReadyAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    AdminPasswordProtected = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
                     DueAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Attempt = table.Column<int>(type: "integer", nullable: false),
                     LeaseOwner = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),

@@ -102,6 +102,7 @@ namespace Storefleet.Data.Migrations.Sqlite
                     AdminUrl = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
                     ProvisioningDeadline = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ReadyAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    AdminPasswordProtected = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
                     DueAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     Attempt = table.Column<int>(type: "INTEGER", nullable: false),
                     LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),

@@ -1,0 +1,303 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Storefleet.Cluster.Kubernetes;
+
+public sealed class KubernetesClusterOptions
+{
+    /// <summary>The store chart: a directory, a packaged .tgz, or an oci:// reference.</summary>
+    public string ChartPath { get; set; } = "charts/woocommerce-store";
+    /// <summary>The operator's values files, e.g. values-local.yaml or values-prod.yaml, applied before the store's own values.</summary>
+    public string[] ValuesFiles { get; set; } = [];
+    /// <summary>Stores are served at &lt;slug&gt;.&lt;BaseDomain&gt;.</summary>
+    public string BaseDomain { get; set; } = "127.0.0.1.nip.io";
+    public string UrlScheme { get; set; } = "http";
+    public string HelmPath { get; set; } = "helm";
+    public TimeSpan HelmTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>A kubeconfig file; unset: KUBECONFIG, ~/.kube/config, or the in-cluster service account.</summary>
+    public string? KubeConfig { get; set; }
+    public string? KubeContext { get; set; }
+    public string CredentialsSecret { get; set; } = "store-credentials";
+}
+
+/// <summary>
+/// The real cluster: Helm 4 CLI for releases, KubernetesClient for namespaces, the credentials Secret and
+/// everything we read (pods, Jobs, Events, Ingress). Cluster Events such as ImagePullBackOff or an unbound
+/// PVC become the messages users see.
+/// </summary>
+public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, KubernetesClusterOptions options, TimeProvider clock) : IStoreCluster
+{
+    public const string ManagedBy = "app.kubernetes.io/managed-by";
+    public const string ManagedByValue = "storefleet";
+    public const string StoreIdLabel = "storefleet.dev/store-id";
+    public const string StoreSlugLabel = "storefleet.dev/slug";
+
+    public string Kind => "kubernetes";
+
+    public async Task<StoreObservation> ObserveAsync(StoreRef store, CancellationToken ct)
+    {
+        var ns = await Call(() => kube.CoreV1.ReadNamespaceAsync(store.Namespace, cancellationToken: ct), allowNotFound: true);
+        if (ns is null) return StoreObservation.Nothing;
+        if (ns.Metadata.DeletionTimestamp is not null || ns.Status?.Phase == "Terminating")
+            return StoreObservation.Nothing with { Namespace = NamespaceState.Terminating };
+
+        var secret = await Call(() => kube.CoreV1.ReadNamespacedSecretAsync(options.CredentialsSecret, store.Namespace, cancellationToken: ct), allowNotFound: true);
+        var release = await StatusAsync(store, ct);
+        var selector = $"app.kubernetes.io/instance={store.ReleaseName}";
+        var pods = await Call(() => kube.CoreV1.ListNamespacedPodAsync(store.Namespace, labelSelector: selector, cancellationToken: ct));
+        var jobs = await Call(() => kube.BatchV1.ListNamespacedJobAsync(store.Namespace, labelSelector: $"{selector},app.kubernetes.io/component=setup", cancellationToken: ct));
+        var events = await Call(() => kube.CoreV1.ListNamespacedEventAsync(store.Namespace, fieldSelector: "type=Warning", cancellationToken: ct));
+        var ingresses = await Call(() => kube.NetworkingV1.ListNamespacedIngressAsync(store.Namespace, labelSelector: selector, cancellationToken: ct));
+
+        return new StoreObservation(
+            NamespaceState.Active,
+            secret is not null,
+            release,
+            Workloads.Component(pods!.Items, "database", "MySQL"),
+            Workloads.Component(pods.Items, "wordpress", "WordPress"),
+            Workloads.SetupJob(jobs!.Items),
+            Workloads.StorefrontUrl(ingresses!.Items, options.UrlScheme),
+            Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime));
+    }
+
+    public async Task EnsureNamespaceAsync(StoreRef store, CancellationToken ct)
+    {
+        var body = new V1Namespace
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = store.Namespace,
+                Labels = new Dictionary<string, string>
+                {
+                    [ManagedBy] = ManagedByValue,
+                    [StoreIdLabel] = store.Id.ToString(),
+                    [StoreSlugLabel] = store.Slug,
+                    // Pod Security Admission: the store chart runs within "baseline"; warn on anything short of "restricted".
+                    ["pod-security.kubernetes.io/enforce"] = "baseline",
+                    ["pod-security.kubernetes.io/warn"] = "restricted",
+                },
+            },
+        };
+        try
+        {
+            await kube.CoreV1.CreateNamespaceAsync(body, cancellationToken: ct);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            var existing = await Call(() => kube.CoreV1.ReadNamespaceAsync(store.Namespace, cancellationToken: ct));
+            if (existing!.Metadata.DeletionTimestamp is not null)
+                throw new ClusterException("NamespaceTerminating", $"Namespace {store.Namespace} is still being deleted; it will be created again once it is gone.");
+            if (Workloads.Label(existing.Metadata, StoreIdLabel) != store.Id.ToString())
+                throw new ClusterException("NamespaceNotOwned", $"Namespace {store.Namespace} exists but does not belong to this store; an operator must remove or rename it.");
+        }
+        catch (HttpOperationException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task<StoreCredentials> EnsureCredentialsAsync(StoreRef store, CancellationToken ct)
+    {
+        var existing = await Call(() => kube.CoreV1.ReadNamespacedSecretAsync(options.CredentialsSecret, store.Namespace, cancellationToken: ct), allowNotFound: true);
+        if (existing is null)
+        {
+            var secret = new V1Secret
+            {
+                Metadata = new V1ObjectMeta
+                {
+                    Name = options.CredentialsSecret,
+                    Labels = new Dictionary<string, string> { [ManagedBy] = ManagedByValue, [StoreIdLabel] = store.Id.ToString() },
+                },
+                Type = "Opaque",
+                StringData = new Dictionary<string, string>
+                {
+                    ["db-password"] = Password(),
+                    ["db-root-password"] = Password(),
+                    ["admin-password"] = Password(),
+                    ["admin-user"] = "admin",
+                },
+            };
+            try
+            {
+                existing = await kube.CoreV1.CreateNamespacedSecretAsync(secret, store.Namespace, cancellationToken: ct);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Another attempt created it first: use theirs, never overwrite.
+                existing = await Call(() => kube.CoreV1.ReadNamespacedSecretAsync(options.CredentialsSecret, store.Namespace, cancellationToken: ct));
+            }
+            catch (HttpOperationException e)
+            {
+                throw Translate(e);
+            }
+        }
+        var data = existing!.Data ?? new Dictionary<string, byte[]>();
+        if (!data.TryGetValue("admin-password", out var password))
+            throw new ClusterException("CredentialsInvalid", $"Secret {options.CredentialsSecret} in {store.Namespace} has no admin-password key.");
+        return new StoreCredentials(data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : "admin", Encoding.UTF8.GetString(password));
+    }
+
+    public async Task InstallAsync(StoreRelease release, CancellationToken ct)
+    {
+        var host = $"{release.Store.Slug}.{options.BaseDomain}";
+        var file = Path.Combine(Path.GetTempPath(), $"storefleet-{release.Store.Slug}-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, HelmReleases.ValuesJson(release, host, options.CredentialsSecret), ct);
+        try
+        {
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await helm.RunCheckedAsync(HelmReleases.UpgradeInstall(release, options.ChartPath, options.ValuesFiles, file, options.HelmTimeout), "InstallFailed", ct);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    public async Task RecoverReleaseAsync(StoreRef store, CancellationToken ct)
+    {
+        var history = await helm.RunAsync(HelmReleases.History(store), ct);
+        var last = history.ExitCode == 0 ? HelmReleases.LastDeployedRevision(history.Stdout) : null;
+        if (last is { } revision)
+            await helm.RunCheckedAsync(HelmReleases.Rollback(store, revision), "RollbackFailed", ct);
+        else
+            await helm.RunCheckedAsync(HelmReleases.Uninstall(store), "UninstallFailed", ct);
+    }
+
+    public Task UninstallAsync(StoreRef store, CancellationToken ct) =>
+        helm.RunCheckedAsync(HelmReleases.Uninstall(store), "UninstallFailed", ct);
+
+    public async Task DeleteNamespaceAsync(StoreRef store, CancellationToken ct)
+    {
+        var ns = await Call(() => kube.CoreV1.ReadNamespaceAsync(store.Namespace, cancellationToken: ct), allowNotFound: true);
+        if (ns is null || ns.Metadata.DeletionTimestamp is not null) return;
+        // Never delete a namespace that is not ours, whatever its name.
+        if (Workloads.Label(ns.Metadata, ManagedBy) != ManagedByValue)
+            throw new ClusterException("NamespaceNotOwned", $"Namespace {store.Namespace} is not managed by Storefleet; refusing to delete it.");
+        await Call(() => kube.CoreV1.DeleteNamespaceAsync(store.Namespace, propagationPolicy: "Background", cancellationToken: ct), allowNotFound: true);
+    }
+
+    public async IAsyncEnumerable<ManagedNamespace> ListManagedAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        string? next = null;
+        do
+        {
+            var page = await Call(() => kube.CoreV1.ListNamespaceAsync(labelSelector: $"{ManagedBy}={ManagedByValue}", limit: 500, continueParameter: next, cancellationToken: ct));
+            foreach (var ns in page!.Items)
+                yield return new ManagedNamespace(
+                    ns.Metadata.Name,
+                    Guid.TryParse(Workloads.Label(ns.Metadata, StoreIdLabel), out var id) ? id : null,
+                    ns.Metadata.CreationTimestamp ?? DateTime.MinValue,
+                    ns.Metadata.DeletionTimestamp is not null);
+            next = page.Metadata?.ContinueProperty;
+        } while (!string.IsNullOrEmpty(next));
+    }
+
+    private async Task<ReleaseInfo> StatusAsync(StoreRef store, CancellationToken ct)
+    {
+        var result = await helm.RunAsync(HelmReleases.Status(store), ct);
+        if (result.ExitCode == 0) return HelmReleases.ParseStatus(result.Stdout);
+        if (HelmReleases.IsNotFound(result.Stderr)) return ReleaseInfo.None;
+        throw new ClusterException("HelmStatusFailed", $"helm status failed: {HelmCli.FirstLine(result.Stderr)}");
+    }
+
+    private static string Password() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 32);
+
+    private static async Task<T?> Call<T>(Func<Task<T>> call, bool allowNotFound = false) where T : class
+    {
+        try
+        {
+            return await call();
+        }
+        catch (HttpOperationException e) when (allowNotFound && e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (HttpOperationException e)
+        {
+            throw Translate(e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ClusterException("ClusterUnreachable", $"The Kubernetes API did not answer: {e.Message}", e);
+        }
+    }
+
+    private static ClusterException Translate(HttpOperationException e) => e.Response.StatusCode switch
+    {
+        HttpStatusCode.Forbidden => new ClusterException("Forbidden", $"The worker's service account may not do this ({e.Response.ReasonPhrase}); check the platform chart's RBAC.", e),
+        HttpStatusCode.Unauthorized => new ClusterException("Unauthorized", "The Kubernetes API refused the worker's credentials.", e),
+        _ => new ClusterException("KubernetesApiError", $"The Kubernetes API answered {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}.", e),
+    };
+}
+
+/// <summary>Turns pods, Jobs, Events and Ingresses into component states and messages people understand. Pure.</summary>
+public static class Workloads
+{
+    private static readonly HashSet<string> FailingWaitReasons =
+        ["ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "CreateContainerConfigError", "InvalidImageName", "CreateContainerError"];
+
+    public static ComponentStatus Component(IList<V1Pod> pods, string component, string display)
+    {
+        var mine = pods.Where(p => Workloads.Label(p.Metadata, "app.kubernetes.io/component") == component && p.Metadata.DeletionTimestamp is null).ToList();
+        if (mine.Count == 0) return new ComponentStatus(ComponentState.Progressing, $"no {display} pod yet");
+        if (mine.Any(IsReady)) return new ComponentStatus(ComponentState.Ready, $"{display} is ready");
+        foreach (var pod in mine)
+        {
+            var waiting = (pod.Status?.ContainerStatuses ?? []).Concat(pod.Status?.InitContainerStatuses ?? [])
+                .Select(s => s.State?.Waiting).FirstOrDefault(w => w is not null && FailingWaitReasons.Contains(w.Reason ?? ""));
+            if (waiting is not null)
+                return new ComponentStatus(ComponentState.Failed, $"{display} pod {pod.Metadata.Name}: {waiting.Reason}: {waiting.Message}".TrimEnd(' ', ':'));
+            var unschedulable = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False");
+            if (unschedulable is not null)
+                return new ComponentStatus(ComponentState.Progressing, $"{display} pod {pod.Metadata.Name} cannot be scheduled: {unschedulable.Message}");
+        }
+        var pod0 = mine[0];
+        var ready = pod0.Status?.ContainerStatuses?.Count(c => c.Ready) ?? 0;
+        var total = pod0.Spec?.Containers?.Count ?? 1;
+        return new ComponentStatus(ComponentState.Progressing, $"{display} is starting ({ready}/{total} containers ready)");
+    }
+
+    public static ComponentStatus SetupJob(IList<V1Job> jobs)
+    {
+        var job = jobs.OrderByDescending(j => j.Metadata.CreationTimestamp).FirstOrDefault();
+        if (job is null) return ComponentStatus.Absent;
+        if (job.Status?.Succeeded > 0 || job.Status?.Conditions?.Any(c => c.Type == "Complete" && c.Status == "True") == true)
+            return new ComponentStatus(ComponentState.Ready, "WooCommerce installed, Cash on Delivery enabled, sample products seeded and verified");
+        var failed = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
+        if (failed is not null)
+            return new ComponentStatus(ComponentState.Failed, $"Setup job {job.Metadata.Name} failed: {failed.Reason}: {failed.Message}".TrimEnd(' ', ':'));
+        var attempts = (job.Status?.Failed ?? 0) + (job.Status?.Active ?? 0);
+        return new ComponentStatus(ComponentState.Progressing, attempts > 1 ? $"setup job running (attempt {attempts})" : "setup job running");
+    }
+
+    public static string? StorefrontUrl(IList<V1Ingress> ingresses, string scheme)
+    {
+        var ingress = ingresses.FirstOrDefault();
+        var host = ingress?.Spec?.Rules?.FirstOrDefault()?.Host;
+        if (host is null) return null;
+        var tls = ingress!.Spec.Tls?.Any(t => t.Hosts?.Contains(host) == true) == true;
+        return $"{(tls ? "https" : scheme)}://{host}/";
+    }
+
+    /// <summary>Warning events of the last 10 minutes, newest first, deduplicated: "Reason: message (object)".</summary>
+    public static IReadOnlyList<string> RecentWarnings(IList<Corev1Event> events, DateTime now) =>
+        [.. events
+            .Where(e => e.Type == "Warning")
+            .Select(e => (Time: e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp ?? DateTime.MinValue, e))
+            .Where(x => now - x.Time < TimeSpan.FromMinutes(10))
+            .OrderByDescending(x => x.Time)
+            .Select(x => $"{x.e.Reason}: {x.e.Message} ({x.e.InvolvedObject?.Kind?.ToLowerInvariant()}/{x.e.InvolvedObject?.Name})")
+            .Distinct()
+            .Take(5)];
+
+    public static string? Label(V1ObjectMeta meta, string key) =>
+        meta.Labels is { } labels && labels.TryGetValue(key, out var value) ? value : null;
+
+    private static bool IsReady(V1Pod pod) =>
+        pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+}

@@ -1,0 +1,399 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Storefleet.Cluster;
+
+public sealed class SimulatedClusterOptions
+{
+    /// <summary>Latency of every mutating call (namespace, credentials, install, uninstall…).</summary>
+    public TimeSpan StepDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>Latency of an observation.</summary>
+    public TimeSpan ObserveDelay { get; set; } = TimeSpan.Zero;
+    /// <summary>From a first install to the setup Job completing; the database is ready at 40 %, WordPress at 70 %.</summary>
+    public TimeSpan TimeToReady { get; set; } = TimeSpan.FromSeconds(8);
+    public TimeSpan NamespaceTerminationDelay { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>Chance that a call hits a random fault (see <see cref="SimulatedFault"/>); decided per store, call and attempt, so reruns are reproducible.</summary>
+    public double FaultRate { get; set; }
+    public int Seed { get; set; } = 42;
+    /// <summary>Keep the simulated cluster in this file, so it survives a killed worker process (crash tests).</summary>
+    public string? StateFile { get; set; }
+    public string BaseDomain { get; set; } = "127.0.0.1.nip.io";
+}
+
+public enum SimulatedFault
+{
+    /// <summary>helm upgrade --install fails.</summary>
+    InstallFails,
+    /// <summary>The cluster cannot be read.</summary>
+    ObserveFails,
+    /// <summary>The setup Job of the next install fails.</summary>
+    SetupJobFails,
+    /// <summary>The install is interrupted and leaves the release in pending-install.</summary>
+    ReleaseStuckPending,
+    /// <summary>The namespace stays Terminating for a while (a stuck finalizer).</summary>
+    NamespaceStuckTerminating,
+    /// <summary>WordPress cannot pull its image for a while.</summary>
+    ImagePullBackOff,
+}
+
+/// <summary>
+/// The simulated twin of <see cref="Kubernetes.KubernetesStoreCluster"/>: the same contract, in memory,
+/// deterministic (stores become ready after set times; faults are injected per store or at a seeded rate).
+/// It also keeps the books tests need: how many installs, namespaces and credentials each store got,
+/// and whether two calls for one store ever overlapped (they must not: one worker holds a store's lease).
+/// </summary>
+public sealed class SimulatedCluster : IStoreCluster
+{
+    private readonly SimulatedClusterOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, SimNamespace> _namespaces = [];
+    private readonly Dictionary<(string Slug, SimulatedFault Fault), int> _injected = [];
+    private readonly Dictionary<string, int> _inFlight = [];
+    private readonly Dictionary<(string Slug, string Op), int> _calls = [];
+
+    public SimulatedCluster(SimulatedClusterOptions options, TimeProvider clock)
+    {
+        _options = options;
+        _clock = clock;
+        if (options.StateFile is not null && File.Exists(options.StateFile))
+            foreach (var ns in JsonSerializer.Deserialize<List<SimNamespace>>(File.ReadAllText(options.StateFile))!)
+                _namespaces[ns.Slug] = ns;
+    }
+
+    public string Kind => "simulated";
+
+    /// <summary>The most calls for one store that were ever in progress at once. Must stay 1.</summary>
+    public int MaxConcurrentCallsPerStore { get; private set; }
+
+    /// <summary>Makes the next <paramref name="times"/> occurrences of <paramref name="fault"/> happen to this store.</summary>
+    public void Inject(string slug, SimulatedFault fault, int times = 1)
+    {
+        lock (_gate) _injected[(slug, fault)] = _injected.GetValueOrDefault((slug, fault)) + times;
+    }
+
+    public SimulatedStoreBooks Books(string slug)
+    {
+        lock (_gate)
+        {
+            var ns = _namespaces.GetValueOrDefault(slug);
+            return new SimulatedStoreBooks(ns is not null && ns.GoneAt is null,
+                ns?.Release is { State: not ReleaseState.Absent } ? 1 : 0,
+                ns?.NamespacesCreated ?? 0, ns?.CredentialsCreated ?? 0, ns?.Installs ?? 0, ns?.Credentials?.AdminPassword);
+        }
+    }
+
+    public IReadOnlyList<string> LiveNamespaces()
+    {
+        lock (_gate)
+        {
+            var now = Now;
+            return [.. _namespaces.Values.Where(n => n.GoneAt is null || n.GoneAt > now).Select(n => $"store-{n.Slug}")];
+        }
+    }
+
+    /// <summary>Creates a managed namespace with no store behind it, as a crashed or buggy platform might leave.</summary>
+    public void PlantOrphan(string slug, Guid storeId, DateTime createdAt)
+    {
+        lock (_gate)
+        {
+            _namespaces[slug] = new SimNamespace { Slug = slug, StoreId = storeId, CreatedAt = createdAt, NamespacesCreated = 1 };
+            Save();
+        }
+    }
+
+    public async Task<StoreObservation> ObserveAsync(StoreRef store, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        await Delay(_options.ObserveDelay, ct);
+        if (Faulted(store, SimulatedFault.ObserveFails, "observe"))
+            throw new ClusterException("ClusterUnreachable", "Simulated fault: the Kubernetes API did not answer (connection refused).");
+        lock (_gate)
+        {
+            var now = Now;
+            if (!_namespaces.TryGetValue(store.Slug, out var ns)) return StoreObservation.Nothing;
+            if (ns.GoneAt is { } gone)
+            {
+                if (gone <= now)
+                {
+                    _namespaces.Remove(store.Slug);
+                    Save();
+                    return StoreObservation.Nothing;
+                }
+                return StoreObservation.Nothing with { Namespace = NamespaceState.Terminating, CredentialsExist = ns.Credentials is not null };
+            }
+            var release = ns.Release;
+            if (release is null || release.State == ReleaseState.Absent)
+                return StoreObservation.Nothing with { Namespace = NamespaceState.Active, CredentialsExist = ns.Credentials is not null };
+
+            var info = new ReleaseInfo(release.State, release.Revision, release.ChartVersion, release.UpdatedAt, release.Description);
+            var since = now - release.InstalledAt;
+            var warnings = new List<string>();
+            var database = since >= Scale(0.4) ? new ComponentStatus(ComponentState.Ready, "MySQL is accepting connections")
+                : new ComponentStatus(ComponentState.Progressing, "MySQL is starting (pod 0/1 ready)");
+            ComponentStatus wordpress;
+            if (release.ImagePullUntil > now)
+            {
+                wordpress = new ComponentStatus(ComponentState.Failed, "ImagePullBackOff: Back-off pulling image \"wordpress:6.8.3-php8.3-apache\"");
+                warnings.Add("Failed: Failed to pull image \"wordpress:6.8.3-php8.3-apache\": rpc error: code = NotFound");
+            }
+            else
+            {
+                wordpress = since >= Scale(0.7) ? new ComponentStatus(ComponentState.Ready, "WordPress is serving")
+                    : new ComponentStatus(ComponentState.Progressing, "WordPress is starting (pod 0/1 ready)");
+            }
+            var setup = release.State != ReleaseState.Deployed ? ComponentStatus.Absent
+                : now < release.SetupDoneAt ? new ComponentStatus(ComponentState.Progressing, "Setup job is installing WooCommerce")
+                : release.SetupFails ? new ComponentStatus(ComponentState.Failed, "Setup job failed: Cash on Delivery is not offered by the Store API")
+                : new ComponentStatus(ComponentState.Ready, "WooCommerce installed, Cash on Delivery enabled, 3 products seeded and verified");
+            if (release.SetupFails && now >= release.SetupDoneAt)
+                warnings.Add("BackoffLimitExceeded: Job has reached the specified backoff limit");
+            return new StoreObservation(NamespaceState.Active, ns.Credentials is not null, info, database, wordpress, setup,
+                $"http://{store.Slug}.{_options.BaseDomain}/", warnings);
+        }
+    }
+
+    public async Task EnsureNamespaceAsync(StoreRef store, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        await Delay(_options.StepDelay, ct);
+        lock (_gate)
+        {
+            if (_namespaces.TryGetValue(store.Slug, out var ns))
+            {
+                if (ns.GoneAt is not null)
+                    throw new ClusterException("NamespaceTerminating", $"Namespace {store.Namespace} is still being deleted; it will be created again once it is gone.");
+                if (ns.StoreId != store.Id)
+                    throw new ClusterException("NamespaceNotOwned", $"Namespace {store.Namespace} exists but belongs to another store.");
+                return;
+            }
+            _namespaces[store.Slug] = new SimNamespace { Slug = store.Slug, StoreId = store.Id, CreatedAt = Now, NamespacesCreated = 1 };
+            Save();
+        }
+    }
+
+    public async Task<StoreCredentials> EnsureCredentialsAsync(StoreRef store, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        await Delay(_options.StepDelay, ct);
+        lock (_gate)
+        {
+            var ns = Live(store);
+            if (ns.Credentials is null)
+            {
+                ns.Credentials = new StoreCredentials("admin", RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
+                ns.CredentialsCreated++;
+                Save();
+            }
+            return ns.Credentials;
+        }
+    }
+
+    public async Task InstallAsync(StoreRelease release, CancellationToken ct)
+    {
+        var store = release.Store;
+        using var _ = Enter(store);
+        var interrupted = Faulted(store, SimulatedFault.ReleaseStuckPending, "install-pending");
+        var fails = Faulted(store, SimulatedFault.InstallFails, "install");
+        lock (_gate)
+        {
+            var ns = Live(store);
+            if (ns.Credentials is null)
+                throw new ClusterException("CredentialsMissing", $"Secret store-credentials not found in {store.Namespace}; the chart needs it.");
+            if (ns.Release is { State: ReleaseState.Pending })
+                throw new ClusterException("ReleasePending", $"Another operation (install/upgrade/rollback) is in progress for release {store.ReleaseName}.");
+            if (fails)
+                throw new ClusterException("InstallFailed", "Simulated fault: helm upgrade --install failed: context deadline exceeded.");
+            var previous = ns.Release;
+            ns.Release = new SimRelease
+            {
+                State = ReleaseState.Pending,
+                Revision = (previous?.Revision ?? 0) + 1,
+                ChartVersion = release.ChartVersion,
+                UpdatedAt = Now,
+                Description = previous is { State: not ReleaseState.Absent } ? "Preparing upgrade" : "Initial install underway",
+                LastDeployedRevision = previous?.State == ReleaseState.Deployed ? previous.Revision : previous?.LastDeployedRevision,
+                // Upgrades of a running store keep its pods; only the setup Job runs again.
+                InstalledAt = previous is { State: ReleaseState.Deployed } ? previous.InstalledAt : Now,
+            };
+            ns.Installs++;
+            Save();
+        }
+        if (interrupted)
+            throw new ClusterException("InstallInterrupted", "Simulated fault: helm was interrupted; the release is left in pending-install.");
+        await Delay(_options.StepDelay, ct);
+        lock (_gate)
+        {
+            var ns = Live(store);
+            var r = ns.Release!;
+            r.State = ReleaseState.Deployed;
+            r.Description = r.Revision == 1 ? "Install complete" : "Upgrade complete";
+            r.UpdatedAt = Now;
+            r.SetupDoneAt = Max(Now + Scale(0.3), r.InstalledAt + _options.TimeToReady);
+            r.SetupFails = Take(store, SimulatedFault.SetupJobFails) || Random(store, "setup");
+            if (Take(store, SimulatedFault.ImagePullBackOff)) r.ImagePullUntil = Now + _options.TimeToReady;
+            Save();
+        }
+    }
+
+    public async Task RecoverReleaseAsync(StoreRef store, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        await Delay(_options.StepDelay, ct);
+        lock (_gate)
+        {
+            var ns = Live(store);
+            if (ns.Release is not { State: ReleaseState.Pending or ReleaseState.Failed } r) return;
+            if (r.LastDeployedRevision is { } last)
+            {
+                r.State = ReleaseState.Deployed;
+                r.Revision++;
+                r.Description = $"Rollback to {last}";
+                r.SetupDoneAt = Now + Scale(0.3);
+                r.SetupFails = false;
+            }
+            else
+            {
+                ns.Release = null;
+            }
+            Save();
+        }
+    }
+
+    public async Task UninstallAsync(StoreRef store, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        await Delay(_options.StepDelay, ct);
+        lock (_gate)
+        {
+            if (_namespaces.TryGetValue(store.Slug, out var ns) && ns.Release is not null)
+            {
+                ns.Release = null;
+                Save();
+            }
+        }
+    }
+
+    public async Task DeleteNamespaceAsync(StoreRef store, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        await Delay(_options.StepDelay, ct);
+        var stuck = Faulted(store, SimulatedFault.NamespaceStuckTerminating, "delete-namespace");
+        lock (_gate)
+        {
+            if (!_namespaces.TryGetValue(store.Slug, out var ns) || ns.GoneAt is not null) return;
+            ns.GoneAt = Now + (stuck ? _options.NamespaceTerminationDelay * 10 : _options.NamespaceTerminationDelay);
+            ns.Release = null;
+            Save();
+        }
+    }
+
+    public async IAsyncEnumerable<ManagedNamespace> ListManagedAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await Delay(_options.ObserveDelay, ct);
+        List<ManagedNamespace> all;
+        lock (_gate)
+        {
+            var now = Now;
+            all = [.. _namespaces.Values
+                .Where(n => n.GoneAt is null || n.GoneAt > now)
+                .Select(n => new ManagedNamespace($"store-{n.Slug}", n.StoreId, n.CreatedAt, n.GoneAt is not null))];
+        }
+        foreach (var ns in all) yield return ns;
+    }
+
+    private DateTime Now => _clock.GetUtcNow().UtcDateTime;
+
+    private TimeSpan Scale(double fraction) => _options.TimeToReady * fraction;
+
+    private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+
+    private SimNamespace Live(StoreRef store) =>
+        _namespaces.TryGetValue(store.Slug, out var ns) && ns.GoneAt is null
+            ? ns
+            : throw new ClusterException("NamespaceMissing", $"Namespace {store.Namespace} does not exist.");
+
+    private Task Delay(TimeSpan delay, CancellationToken ct) =>
+        delay > TimeSpan.Zero ? Task.Delay(delay, _clock, ct) : Task.CompletedTask;
+
+    /// <summary>An injected fault for this store, else a seeded random one.</summary>
+    private bool Faulted(StoreRef store, SimulatedFault fault, string op)
+    {
+        lock (_gate) return Take(store, fault) || Random(store, op);
+    }
+
+    private bool Take(StoreRef store, SimulatedFault fault)
+    {
+        var left = _injected.GetValueOrDefault((store.Slug, fault));
+        if (left <= 0) return false;
+        _injected[(store.Slug, fault)] = left - 1;
+        return true;
+    }
+
+    // Deterministic per (seed, store, operation, n-th call), whatever the interleaving of workers.
+    private bool Random(StoreRef store, string op)
+    {
+        if (_options.FaultRate <= 0) return false;
+        var n = _calls[(store.Slug, op)] = _calls.GetValueOrDefault((store.Slug, op)) + 1;
+        var hash = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{_options.Seed}/{store.Slug}/{op}/{n}")));
+        return hash / (double)ulong.MaxValue < _options.FaultRate;
+    }
+
+    private CallScope Enter(StoreRef store)
+    {
+        lock (_gate)
+        {
+            var n = _inFlight[store.Slug] = _inFlight.GetValueOrDefault(store.Slug) + 1;
+            if (n > MaxConcurrentCallsPerStore) MaxConcurrentCallsPerStore = n;
+        }
+        return new CallScope(this, store.Slug);
+    }
+
+    private readonly struct CallScope(SimulatedCluster cluster, string slug) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (cluster._gate) cluster._inFlight[slug]--;
+        }
+    }
+
+    private void Save()
+    {
+        if (_options.StateFile is null) return;
+        var tmp = _options.StateFile + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(_namespaces.Values.ToList()));
+        File.Move(tmp, _options.StateFile, overwrite: true);
+    }
+
+    private sealed class SimNamespace
+    {
+        public required string Slug { get; set; }
+        public Guid StoreId { get; set; }
+        public DateTime CreatedAt { get; set; }
+        public DateTime? GoneAt { get; set; }
+        public StoreCredentials? Credentials { get; set; }
+        public SimRelease? Release { get; set; }
+        public int NamespacesCreated { get; set; }
+        public int CredentialsCreated { get; set; }
+        public int Installs { get; set; }
+    }
+
+    private sealed class SimRelease
+    {
+        public ReleaseState State { get; set; }
+        public int Revision { get; set; }
+        public string ChartVersion { get; set; } = "";
+        public string Description { get; set; } = "";
+        public DateTime UpdatedAt { get; set; }
+        public DateTime InstalledAt { get; set; }
+        public DateTime SetupDoneAt { get; set; }
+        public bool SetupFails { get; set; }
+        public DateTime ImagePullUntil { get; set; }
+        public int? LastDeployedRevision { get; set; }
+    }
+}
+
+/// <summary>What the simulated cluster holds for one store, for tests to check against.</summary>
+public sealed record SimulatedStoreBooks(bool NamespaceExists, int Releases, int NamespacesCreated, int CredentialsCreated, int Installs, string? AdminPassword);

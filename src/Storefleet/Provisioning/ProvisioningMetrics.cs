@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using Storefleet.Data;
+using Storefleet.Stores;
+
+namespace Storefleet.Provisioning;
+
+/// <summary>The engine's Prometheus metrics.</summary>
+public sealed class ProvisioningMetrics
+{
+    private static readonly Counter Reconciles = Metrics.CreateCounter(
+        "storefleet_reconciles_total", "Reconcile steps, by the action taken.", "action");
+    private static readonly Counter Errors = Metrics.CreateCounter(
+        "storefleet_reconcile_errors_total", "Failed reconcile steps and give-ups, by reason.", "reason");
+    private static readonly Histogram ProvisioningDuration = Metrics.CreateHistogram(
+        "storefleet_provisioning_duration_seconds", "From create to first Ready.",
+        new HistogramConfiguration { Buckets = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800] });
+    internal static readonly Gauge StoresByPhase = Metrics.CreateGauge(
+        "storefleet_stores", "Stores by phase.", "phase");
+    internal static readonly Gauge QueueDepth = Metrics.CreateGauge(
+        "storefleet_queue_depth", "Stores due for a reconcile and not leased.");
+    internal static readonly Gauge QueueLag = Metrics.CreateGauge(
+        "storefleet_queue_lag_seconds", "How long the most overdue unleased store has been waiting.");
+    private static readonly Counter OrphansRemoved = Metrics.CreateCounter(
+        "storefleet_orphan_namespaces_removed_total", "Managed namespaces without a live store that were removed.");
+
+    public void Reconciled(StepAction action) => Reconciles.WithLabels(action.ToString()).Inc();
+    public void Error(string reason) => Errors.WithLabels(reason).Inc();
+    public void Provisioned(TimeSpan took) => ProvisioningDuration.Observe(took.TotalSeconds);
+    public void OrphanRemoved() => OrphansRemoved.Inc();
+}
+
+/// <summary>Refreshes the stores-by-phase and queue gauges from the database (worker role).</summary>
+public sealed class QueueMetricsRefresher(IDbContextFactory<StorefleetDb> databases, TimeProvider clock, IOptions<MetricsOptions> options, ILogger<QueueMetricsRefresher> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RefreshInterval, clock);
+        do
+        {
+            try
+            {
+                await using var db = await databases.CreateDbContextAsync(stoppingToken);
+                var now = clock.GetUtcNow().UtcDateTime;
+                var phases = await db.Stores.GroupBy(s => s.Phase).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(stoppingToken);
+                foreach (var phase in Enum.GetValues<StorePhase>())
+                    ProvisioningMetrics.StoresByPhase.WithLabels(phase.ToString()).Set(phases.FirstOrDefault(p => p.Key == phase)?.Count ?? 0);
+                var due = db.Stores.Where(s => s.DueAt <= now && (s.LeaseExpiresAt == null || s.LeaseExpiresAt < now));
+                ProvisioningMetrics.QueueDepth.Set(await due.CountAsync(stoppingToken));
+                var oldest = await due.MinAsync(s => s.DueAt, stoppingToken);
+                ProvisioningMetrics.QueueLag.Set(oldest is null ? 0 : (now - oldest.Value).TotalSeconds);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogWarning(e, "Could not refresh queue metrics");
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+public sealed class MetricsOptions
+{
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
+}

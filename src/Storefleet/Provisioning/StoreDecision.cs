@@ -1,0 +1,223 @@
+using Storefleet.Cluster;
+using Storefleet.Stores;
+
+namespace Storefleet.Provisioning;
+
+/// <summary>The one thing to do next for a store.</summary>
+public enum StepAction { Wait, EnsureNamespace, EnsureCredentials, Install, RecoverRelease, Uninstall, DeleteNamespace, Forget, GiveUp }
+
+/// <summary>When to look at the store again.</summary>
+public enum Requeue
+{
+    /// <summary>Progress was made: continue at once.</summary>
+    Now,
+    /// <summary>Waiting on the cluster (pods starting, namespace terminating): a short fixed poll, because we cannot hurry it.</summary>
+    Poll,
+    /// <summary>Something failed: jittered exponential backoff, capped.</summary>
+    Backoff,
+    /// <summary>In sync: a long jittered resync that catches drift.</summary>
+    Resync,
+    /// <summary>Nothing to do until the spec changes (gave up, or gone).</summary>
+    Never,
+}
+
+public sealed record Decision(
+    StepAction Action,
+    StorePhase Phase,
+    Requeue Requeue,
+    string Reason,
+    string Message,
+    IReadOnlyList<StoreCondition> Conditions)
+{
+    /// <summary>The store left Ready (drift) and starts a fresh provisioning deadline.</summary>
+    public bool RestartsProvisioning { get; init; }
+}
+
+public sealed class ReconcilePolicy
+{
+    /// <summary>How long provisioning may take before the store turns Error for good (until a retry).</summary>
+    public TimeSpan ProvisioningTimeout { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan BackoffBase { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan BackoffCap { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>A release in pending-* for longer than this is taken as interrupted (not merely in progress) and recovered.</summary>
+    public TimeSpan PendingReleaseGrace { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>A namespace terminating for longer than this is reported as stuck.</summary>
+    public TimeSpan StuckTerminatingAfter { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>
+/// Observe → <b>decide</b> → act. A pure function from (desired spec, last status, observation, now) to
+/// the next action, the phase and conditions users see, and when to look again. No I/O: table tests drive it.
+/// </summary>
+public static class StoreDecision
+{
+    public static Decision Decide(Store store, StoreObservation seen, DateTime now, ReconcilePolicy policy)
+    {
+        var conditions = StoreConditions.Observed(store, seen, now);
+        Decision Make(StepAction action, StorePhase phase, Requeue requeue, string reason, string message, string readyStatus = "False") =>
+            new(action, phase, requeue, reason, message, StoreConditions.WithReady(conditions, readyStatus, reason, message, now));
+
+        if (store.DeletionRequestedAt is { } deletionRequested)
+        {
+            if (seen.Release.State != ReleaseState.Absent)
+                return Make(StepAction.Uninstall, StorePhase.Deleting, Requeue.Now, "Uninstalling", $"Uninstalling release {store.Slug}.");
+            return seen.Namespace switch
+            {
+                NamespaceState.Active => Make(StepAction.DeleteNamespace, StorePhase.Deleting, Requeue.Now, "DeletingNamespace", $"Deleting namespace store-{store.Slug} and everything in it."),
+                NamespaceState.Terminating when now - deletionRequested > policy.StuckTerminatingAfter =>
+                    Make(StepAction.Wait, StorePhase.Deleting, Requeue.Poll, "NamespaceStuckTerminating",
+                        $"Namespace store-{store.Slug} has been terminating for {(int)(now - deletionRequested).TotalMinutes} minutes; a finalizer may be stuck. An operator can check it with: kubectl get namespace store-{store.Slug} -o yaml"),
+                NamespaceState.Terminating => Make(StepAction.Wait, StorePhase.Deleting, Requeue.Poll, "WaitingForNamespace", $"Waiting for namespace store-{store.Slug} to finish terminating."),
+                _ => Make(StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted", "The store and everything it owned are gone."),
+            };
+        }
+
+        var wasReady = store.ReadyAt is not null;
+        var pastDeadline = !wasReady && store.ProvisioningDeadline is { } deadline && now > deadline;
+
+        // What the store needs next, in provisioning order.
+        var next = NextProvisioningStep(store, seen, now, policy);
+
+        if (next.Action == StepAction.Wait && next.Reason == "StoreReady")
+            return Make(StepAction.Wait, StorePhase.Ready, Requeue.Resync, next.Reason, next.Message, readyStatus: "True");
+
+        if (pastDeadline)
+            return Make(StepAction.GiveUp, StorePhase.Error, Requeue.Never, "ProvisioningTimedOut",
+                $"Gave up after {policy.ProvisioningTimeout.TotalMinutes:0} minutes. Last state: {next.Message} Use Retry to start again.");
+
+        if (wasReady)
+        {
+            // Drift: the store was Ready and something is missing now. Repair what we own; report what we can't.
+            var drifted = seen.Namespace != NamespaceState.Active || seen.Release.State == ReleaseState.Absent;
+            if (drifted)
+                return Make(next.Action, StorePhase.Provisioning, next.Requeue, "DriftDetected",
+                    $"The store was Ready but {(seen.Namespace != NamespaceState.Active ? $"namespace store-{store.Slug} is gone" : $"release {store.Slug} is gone")}; repairing it. {next.Message}")
+                    with { RestartsProvisioning = true };
+            // A new chart version or a retry: provision again, with a fresh deadline.
+            if (next.Reason == "Upgrading")
+                return Make(next.Action, StorePhase.Provisioning, next.Requeue, next.Reason, next.Message) with { RestartsProvisioning = true };
+            return Make(next.Action, StorePhase.Error, next.Action == StepAction.Wait ? Requeue.Poll : next.Requeue, "Degraded",
+                $"The store was Ready but is not healthy now: {next.Message}");
+        }
+
+        var phase = next.Requeue == Requeue.Backoff ? StorePhase.Error : StorePhase.Provisioning;
+        return Make(next.Action, phase, next.Requeue, next.Reason, next.Message);
+    }
+
+    private readonly record struct Step(StepAction Action, Requeue Requeue, string Reason, string Message);
+
+    private static Step NextProvisioningStep(Store store, StoreObservation seen, DateTime now, ReconcilePolicy policy)
+    {
+        var ns = $"store-{store.Slug}";
+        switch (seen.Namespace)
+        {
+            case NamespaceState.Terminating:
+                return new(StepAction.Wait, Requeue.Poll, "NamespaceTerminating", $"Namespace {ns} is terminating; it will be created again once it is gone.");
+            case NamespaceState.Absent:
+                return new(StepAction.EnsureNamespace, Requeue.Now, "CreatingNamespace", $"Creating namespace {ns}.");
+        }
+        if (!seen.CredentialsExist)
+            return new(StepAction.EnsureCredentials, Requeue.Now, "CreatingCredentials", "Generating the store's database and admin passwords.");
+
+        var release = seen.Release;
+        switch (release.State)
+        {
+            case ReleaseState.Pending when now - release.UpdatedAt > policy.PendingReleaseGrace:
+                return new(StepAction.RecoverRelease, Requeue.Now, "RecoveringRelease",
+                    $"Release {store.Slug} has been stuck in a pending state since {release.UpdatedAt:HH:mm:ss} UTC ({release.Description}); recovering it.");
+            case ReleaseState.Pending or ReleaseState.Uninstalling:
+                return new(StepAction.Wait, Requeue.Poll, "ReleasePending", $"Helm is still working on release {store.Slug}: {release.Description}.");
+            case ReleaseState.Failed:
+                return new(StepAction.Install, Requeue.Backoff, "ReleaseFailed", $"Release {store.Slug} failed ({release.Description}); installing it again.");
+            case ReleaseState.Absent:
+                return new(StepAction.Install, Requeue.Now, "Installing", $"Installing the store chart {store.ChartVersion}.");
+        }
+        if (release.ChartVersion != store.ChartVersion || store.ObservedGeneration < store.Generation)
+            return new(StepAction.Install, Requeue.Now, "Upgrading", $"Upgrading release {store.Slug} to chart {store.ChartVersion}.");
+
+        if (seen.Setup.State == ComponentState.Failed)
+            return new(StepAction.Install, Requeue.Backoff, "SetupFailed", $"{seen.Setup.Message}. Running the setup job again.");
+
+        var waiting = (seen.Database, seen.WordPress, seen.Setup) switch
+        {
+            ({ State: not ComponentState.Ready } db, _, _) => ("WaitingForDatabase", $"Waiting for the database: {db.Message}."),
+            (_, { State: not ComponentState.Ready } wp, _) => ("WaitingForWordPress", $"Waiting for WordPress: {wp.Message}."),
+            (_, _, { State: not ComponentState.Ready } setup) => ("WaitingForSetup", $"Configuring the store: {setup.Message}."),
+            _ => ((string, string)?)null,
+        };
+        if (waiting is var (reason, message))
+        {
+            if (seen.Warnings.Count > 0) message += $" Cluster says: {seen.Warnings[0]}";
+            return new(StepAction.Wait, Requeue.Poll, reason, message);
+        }
+        return new(StepAction.Wait, Requeue.Resync, "StoreReady", "The storefront and admin are up; WooCommerce with Cash on Delivery is configured.");
+    }
+}
+
+/// <summary>The Kubernetes-style conditions users see, derived from an observation.</summary>
+public static class StoreConditions
+{
+    public const string NamespaceReady = "NamespaceReady", ReleaseDeployed = "ReleaseDeployed", DatabaseReady = "DatabaseReady",
+        WordPressReady = "WordPressReady", StoreConfigured = "StoreConfigured", Ready = "Ready";
+
+    public static readonly string[] Order = [NamespaceReady, ReleaseDeployed, DatabaseReady, WordPressReady, StoreConfigured, Ready];
+
+    public static List<StoreCondition> Observed(Store store, StoreObservation seen, DateTime now)
+    {
+        var ns = $"store-{store.Slug}";
+        var list = new List<StoreCondition>
+        {
+            seen.Namespace switch
+            {
+                NamespaceState.Active => Cond(NamespaceReady, "True", "Active", $"Namespace {ns} exists."),
+                NamespaceState.Terminating => Cond(NamespaceReady, "False", "Terminating", $"Namespace {ns} is terminating."),
+                _ => Cond(NamespaceReady, "False", "NotCreated", $"Namespace {ns} does not exist."),
+            },
+            seen.Release.State switch
+            {
+                ReleaseState.Deployed when seen.Release.ChartVersion == store.ChartVersion =>
+                    Cond(ReleaseDeployed, "True", "Deployed", $"Release {store.Slug} revision {seen.Release.Revision} (chart {seen.Release.ChartVersion}) is deployed."),
+                ReleaseState.Deployed => Cond(ReleaseDeployed, "False", "Outdated", $"Release {store.Slug} runs chart {seen.Release.ChartVersion}; {store.ChartVersion} is wanted."),
+                ReleaseState.Pending => Cond(ReleaseDeployed, "False", "Pending", $"Release {store.Slug}: {seen.Release.Description}."),
+                ReleaseState.Failed => Cond(ReleaseDeployed, "False", "Failed", $"Release {store.Slug} failed: {seen.Release.Description}."),
+                ReleaseState.Uninstalling => Cond(ReleaseDeployed, "False", "Uninstalling", $"Release {store.Slug} is being uninstalled."),
+                _ => Cond(ReleaseDeployed, "False", "NotInstalled", $"Release {store.Slug} is not installed."),
+            },
+            Component(DatabaseReady, seen.Database, "Ready", "Starting", "Failing"),
+            Component(WordPressReady, seen.WordPress, "Ready", "Starting", "Failing"),
+            Component(StoreConfigured, seen.Setup, "Configured", "SetupRunning", "SetupFailed"),
+        };
+        return Carry(store.Conditions, list, now);
+    }
+
+    public static List<StoreCondition> WithReady(IReadOnlyList<StoreCondition> observed, string status, string reason, string message, DateTime now)
+    {
+        var list = observed.Where(c => c.Type != Ready).ToList();
+        list.Add(Cond(Ready, status, reason, message));
+        return Carry(observed, list, now);
+    }
+
+    /// <summary>A condition's lastTransitionTime moves only when its status changes.</summary>
+    public static List<StoreCondition> Carry(IReadOnlyList<StoreCondition> previous, List<StoreCondition> next, DateTime now)
+    {
+        foreach (var c in next)
+        {
+            var before = previous.FirstOrDefault(p => p.Type == c.Type);
+            c.LastTransitionTime = before is not null && before.Status == c.Status ? before.LastTransitionTime : now;
+        }
+        return next;
+    }
+
+    private static StoreCondition Component(string type, ComponentStatus status, string ready, string progressing, string failed) => status.State switch
+    {
+        ComponentState.Ready => Cond(type, "True", ready, status.Message),
+        ComponentState.Progressing => Cond(type, "False", progressing, status.Message),
+        ComponentState.Failed => Cond(type, "False", failed, status.Message),
+        _ => Cond(type, "Unknown", "NotCreated", status.Message),
+    };
+
+    private static StoreCondition Cond(string type, string status, string reason, string message) =>
+        new() { Type = type, Status = status, Reason = reason, Message = message };
+}

@@ -1,0 +1,244 @@
+using Microsoft.EntityFrameworkCore;
+using Storefleet.Cluster;
+using Storefleet.Data;
+using Storefleet.Secrets;
+using Storefleet.Stores;
+
+namespace Storefleet.Provisioning;
+
+public sealed class WorkerOptions
+{
+    /// <summary>Stores acted on at once by one worker process. Waiting stores cost nothing: they wait in the database.</summary>
+    public int Concurrency { get; set; } = 32;
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Steps taken in one lease while each makes progress, before the store goes back to the queue.</summary>
+    public int MaxStepsPerLease { get; set; } = 8;
+    /// <summary>Upper bound on an idle worker's sleep: a safety net should a wake-up notification be lost.</summary>
+    public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Drives one leased store toward its spec: observe → decide → act (one idempotent call) → write phase,
+/// conditions and events → set the next due time. Safe to kill at any point: nothing it does depends on
+/// memory of an earlier step, and every write is fenced by the lease and the spec's generation.
+/// </summary>
+public sealed class StoreReconciler(
+    IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
+    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, ILogger<StoreReconciler> log)
+{
+    /// <summary>Returns true when the store wants another step right away (and we still hold the lease).</summary>
+    public async Task<bool> StepAsync(Guid id, string owner, CancellationToken ct)
+    {
+        await using var db = await databases.CreateDbContextAsync(ct);
+        var store = await db.Stores.SingleOrDefaultAsync(s => s.Id == id && s.LeaseOwner == owner, ct);
+        if (store is null) return false; // deleted, or our lease was taken over
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var target = new StoreRef(store.Id, store.Slug);
+        var events = new List<StoreEvent>();
+        if (store.Phase == StorePhase.Pending)
+            events.Add(StoreEvent.Normal(id, now, "Provisioning", "A provisioning worker picked up the store."));
+        if (store.DeletionRequestedAt is null && store.ProvisioningDeadline is null && store.ReadyAt is null)
+            store.ProvisioningDeadline = now + policy.ProvisioningTimeout;
+
+        Decision decision;
+        try
+        {
+            var seen = await cluster.ObserveAsync(target, ct);
+            decision = StoreDecision.Decide(store, seen, now, policy);
+            if (seen.StorefrontUrl is { } url && store.DeletionRequestedAt is null)
+                (store.StorefrontUrl, store.AdminUrl) = (url, url.TrimEnd('/') + "/wp-admin/");
+            await ActAsync(store, decision, events, now, ct);
+        }
+        catch (ClusterException e)
+        {
+            return await FailAsync(db, store, owner, e.Reason, e.Message, events, now, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "Reconciling store {StoreId} failed unexpectedly", id);
+            return await FailAsync(db, store, owner, "InternalError", "An unexpected error occurred in the provisioning worker; it has been logged.", events, now, ct);
+        }
+
+        metrics.Reconciled(decision.Action);
+        var previousPhase = store.Phase;
+        EventsForTransitions(store, decision, events, now);
+        store.Conditions = [.. decision.Conditions];
+        store.Phase = decision.Phase;
+        store.Attempt = decision.Requeue == Requeue.Backoff ? store.Attempt + 1 : 0;
+        if (decision.RestartsProvisioning)
+        {
+            store.ReadyAt = null;
+            store.ProvisioningDeadline = now + policy.ProvisioningTimeout;
+        }
+        if (decision.Phase == StorePhase.Ready && store.ReadyAt is null)
+        {
+            store.ReadyAt = now;
+            store.ProvisioningDeadline = null;
+            if (previousPhase != StorePhase.Ready) metrics.Provisioned(now - store.CreatedAt);
+        }
+
+        if (decision.Action == StepAction.Forget)
+        {
+            db.Stores.Remove(store);
+            events.Add(StoreEvent.Normal(id, now, "Deleted", "The store and everything it owned are gone."));
+            db.StoreEvents.AddRange(events);
+            return await SaveAsync(db, store, owner, events, requeueNow: false, ct, deleted: true);
+        }
+
+        var continueNow = decision.Requeue == Requeue.Now;
+        store.DueAt = continueNow ? now : NextDue(decision.Requeue, store.Attempt, now);
+        store.UpdatedAt = now;
+        db.StoreEvents.AddRange(events);
+        return await SaveAsync(db, store, owner, events, continueNow, ct);
+    }
+
+    private async Task ActAsync(Store store, Decision decision, List<StoreEvent> events, DateTime now, CancellationToken ct)
+    {
+        var target = new StoreRef(store.Id, store.Slug);
+        var id = store.Id;
+        switch (decision.Action)
+        {
+            case StepAction.EnsureNamespace:
+                await cluster.EnsureNamespaceAsync(target, ct);
+                events.Add(StoreEvent.Normal(id, now, "NamespaceCreated", $"Created namespace {target.Namespace}."));
+                break;
+            case StepAction.EnsureCredentials:
+                var credentials = await cluster.EnsureCredentialsAsync(target, ct);
+                // The Secret is the source of truth: whatever it holds (new or from an earlier attempt) is what we keep.
+                store.AdminPasswordProtected = protector.Protect(id, credentials.AdminPassword);
+                events.Add(StoreEvent.Normal(id, now, "CredentialsReady", "The database and admin passwords are in Secret store-credentials (generated once, never regenerated)."));
+                break;
+            case StepAction.Install:
+                await cluster.InstallAsync(new StoreRelease(target, store.Name, store.ChartVersion, await OwnerEmail(store, ct)), ct);
+                store.ObservedGeneration = store.Generation;
+                events.Add(StoreEvent.Normal(id, now, decision.Reason == "Installing" ? "ReleaseInstalled" : "ReleaseUpgraded",
+                    $"helm upgrade --install {target.ReleaseName} (chart {store.ChartVersion}) in {target.Namespace}."));
+                break;
+            case StepAction.RecoverRelease:
+                await cluster.RecoverReleaseAsync(target, ct);
+                events.Add(StoreEvent.Warning(id, now, "ReleaseRecovered", decision.Message));
+                break;
+            case StepAction.Uninstall:
+                await cluster.UninstallAsync(target, ct);
+                events.Add(StoreEvent.Normal(id, now, "ReleaseUninstalled", $"helm uninstall {target.ReleaseName}."));
+                break;
+            case StepAction.DeleteNamespace:
+                await cluster.DeleteNamespaceAsync(target, ct);
+                events.Add(StoreEvent.Normal(id, now, "NamespaceDeleting", $"Deleting namespace {target.Namespace}."));
+                break;
+            case StepAction.GiveUp:
+                events.Add(StoreEvent.Warning(id, now, "ProvisioningTimedOut", decision.Message));
+                metrics.Error("ProvisioningTimedOut");
+                break;
+        }
+    }
+
+    private async Task<string> OwnerEmail(Store store, CancellationToken ct)
+    {
+        await using var db = await databases.CreateDbContextAsync(ct);
+        return await db.Users.Where(u => u.Id == store.OwnerId).Select(u => u.Email).SingleOrDefaultAsync(ct) ?? "admin@example.com";
+    }
+
+    /// <summary>A failed observe or action: report it, back off, and give up once past the provisioning deadline.</summary>
+    private async Task<bool> FailAsync(StorefleetDb db, Store store, string owner, string reason, string message, List<StoreEvent> events, DateTime now, CancellationToken ct)
+    {
+        metrics.Error(reason);
+        store.Attempt++;
+        var deleting = store.DeletionRequestedAt is not null;
+        var wasReady = store.ReadyAt is not null;
+        var pastDeadline = !deleting && !wasReady && store.ProvisioningDeadline < now;
+        string readyReason, readyMessage;
+        if (pastDeadline)
+        {
+            (readyReason, readyMessage) = ("ProvisioningTimedOut", $"Gave up after {policy.ProvisioningTimeout.TotalMinutes:0} minutes. Last error: {message} Use Retry to start again.");
+            store.Phase = StorePhase.Error;
+            store.DueAt = null;
+            events.Add(StoreEvent.Warning(store.Id, now, readyReason, readyMessage));
+        }
+        else
+        {
+            (readyReason, readyMessage) = (reason, $"Retry attempt {store.Attempt}: {message}");
+            // A Ready store that cannot be observed for a moment is not broken; anything else shows the error.
+            if (!deleting && !(wasReady && store.Phase == StorePhase.Ready)) store.Phase = StorePhase.Error;
+            store.DueAt = NextDue(Requeue.Backoff, store.Attempt, now);
+            events.Add(StoreEvent.Warning(store.Id, now, reason, readyMessage));
+        }
+        var others = store.Conditions.Where(c => c.Type != StoreConditions.Ready).Select(Clone).ToList();
+        store.Conditions = StoreConditions.WithReady(others, wasReady && !pastDeadline && !deleting ? "Unknown" : "False", readyReason, readyMessage, now);
+        store.UpdatedAt = now;
+        db.StoreEvents.AddRange(events);
+        return await SaveAsync(db, store, owner, events, requeueNow: false, ct);
+    }
+
+    private static StoreCondition Clone(StoreCondition c) =>
+        new() { Type = c.Type, Status = c.Status, Reason = c.Reason, Message = c.Message, LastTransitionTime = c.LastTransitionTime };
+
+    /// <summary>
+    /// Writes the step's outcome, fenced by the lease and the spec generation. If the tenant changed the
+    /// spec meanwhile (deleted it, asked for a retry) the outcome is stale: keep the events (they are facts)
+    /// and hand the store straight back to the queue so the next step starts from the new spec.
+    /// </summary>
+    private async Task<bool> SaveAsync(StorefleetDb db, Store store, string owner, List<StoreEvent> events, bool requeueNow, CancellationToken ct, bool deleted = false)
+    {
+        if (!requeueNow && !deleted)
+        {
+            store.LeaseOwner = null;
+            store.LeaseExpiresAt = null;
+        }
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            changes.Publish(store.OwnerId, store.Id);
+            return requeueNow;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            db.StoreEvents.AddRange(events.Select(e => new StoreEvent { StoreId = e.StoreId, Time = e.Time, Type = e.Type, Reason = e.Reason, Message = e.Message }));
+            await db.SaveChangesAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            await db.Stores.Where(s => s.Id == store.Id && s.LeaseOwner == owner)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);
+            changes.Publish(store.OwnerId, store.Id);
+            return false;
+        }
+    }
+
+    /// <summary>Conditions that turned True become Normal events; a new reason for not being Ready becomes a Warning when it is a failure.</summary>
+    private static void EventsForTransitions(Store store, Decision decision, List<StoreEvent> events, DateTime now)
+    {
+        foreach (var c in decision.Conditions)
+        {
+            var before = store.Conditions.FirstOrDefault(p => p.Type == c.Type);
+            if (c.Status == "True" && before?.Status != "True" && c.Type is not StoreConditions.NamespaceReady and not StoreConditions.ReleaseDeployed)
+                events.Add(StoreEvent.Normal(store.Id, now, c.Type, c.Message));
+        }
+        var ready = decision.Conditions.First(c => c.Type == StoreConditions.Ready);
+        var previous = store.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready);
+        var failing = decision.Phase == StorePhase.Error || decision.Reason is "DriftDetected" or "NamespaceStuckTerminating" || decision.Message.Contains("Cluster says:", StringComparison.Ordinal);
+        if (failing && decision.Action != StepAction.GiveUp && (previous?.Reason != ready.Reason || previous.Message != ready.Message))
+            events.Add(StoreEvent.Warning(store.Id, now, decision.Reason, decision.Message));
+    }
+
+    private DateTime? NextDue(Requeue requeue, int attempt, DateTime now) => requeue switch
+    {
+        Requeue.Now => now,
+        // Waiting on the cluster: a fixed short poll (we cannot make pods start faster), lightly jittered.
+        Requeue.Poll => now + Jitter(policy.PollInterval, 0.1),
+        // Errors: exponential from the base, capped, with jitter in [50 %, 100 %] so a fleet of failing stores spreads out.
+        Requeue.Backoff => now + Backoff(attempt),
+        // In sync: a long resync, ±20 %, so thousands of Ready stores do not all wake at once.
+        Requeue.Resync => now + Jitter(policy.ResyncInterval, 0.2),
+        _ => null,
+    };
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponential = policy.BackoffBase.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
+        return TimeSpan.FromTicks((long)(Math.Min(policy.BackoffCap.Ticks, exponential) * (0.5 + Random.Shared.NextDouble() * 0.5)));
+    }
+
+    private static TimeSpan Jitter(TimeSpan interval, double fraction) =>
+        interval * (1 - fraction + Random.Shared.NextDouble() * 2 * fraction);
+}

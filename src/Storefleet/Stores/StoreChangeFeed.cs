@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Storefleet.Stores;
+
+/// <summary>
+/// "One of this owner's stores changed": published by workers and the API after every committed change,
+/// consumed by the live event stream. In one process it is a set of channels; with Redis or PostgreSQL
+/// configured, a bridge carries it to every replica (see StoreNotifications).
+/// </summary>
+public sealed class StoreChangeFeed
+{
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Channel<Guid>, byte>> _subscribers = new();
+
+    /// <summary>Set by a cross-process bridge: publishing then goes through it, and it calls <see cref="Deliver"/> on every replica.</summary>
+    public Action<Guid, Guid>? Bridge { get; set; }
+
+    public void Publish(Guid ownerId, Guid storeId)
+    {
+        if (Bridge is { } bridge) bridge(ownerId, storeId);
+        else Deliver(ownerId, storeId);
+    }
+
+    public void Deliver(Guid ownerId, Guid storeId)
+    {
+        if (!_subscribers.TryGetValue(ownerId, out var channels)) return;
+        foreach (var channel in channels.Keys) channel.Writer.TryWrite(storeId);
+    }
+
+    /// <summary>Store ids of this owner as they change. A slow reader loses the oldest notifications, never blocks publishers.</summary>
+    public async IAsyncEnumerable<Guid> Subscribe(Guid ownerId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var channel = Channel.CreateBounded<Guid>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var channels = _subscribers.GetOrAdd(ownerId, _ => new());
+        channels[channel] = 0;
+        try
+        {
+            await foreach (var id in channel.Reader.ReadAllAsync(ct)) yield return id;
+        }
+        finally
+        {
+            channels.TryRemove(channel, out _);
+        }
+    }
+}
