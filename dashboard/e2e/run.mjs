@@ -222,7 +222,10 @@ test("delete asks for the store's name, then the store disappears without a relo
   assert(await confirm.isEnabled(), "delete should be enabled once the name matches");
   await confirm.click();
   await page.waitForURL(/\/stores\?deleted=/);
+  await page.getByRole("status").filter({ hasText: `Deleting “${storeName}”` }).waitFor();
   await page.evaluate(() => (window.__noReload = true));
+  const shown = await row(storeName).getAttribute("data-status", { timeout: 1000 }).catch(() => "gone");
+  assert(shown === "Deleting" || shown === "gone", `after delete the row says ${shown}`);
   await row(storeName).waitFor({ state: "detached", timeout: READY_TIMEOUT });
   assert(await page.evaluate(() => window.__noReload === true), "the page was reloaded");
   const token = await apiToken(tenant);
