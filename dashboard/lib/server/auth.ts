@@ -38,7 +38,10 @@ export async function signIn(req: NextRequest, email: unknown, password: unknown
   if (answer.status !== 200) return passProblem(answer.status, answer.json, answer.retryAfter);
   const token = answer.json as TokenResponse;
   const res = NextResponse.json({ signedIn: true, ...extra }, { status: okStatus, headers: { "Cache-Control": "no-store" } });
-  res.cookies.set(sessionCookie(token.accessToken, new Date(token.expiresAt), isHttps(req)));
+  // The cookie outlives the token by a day on purpose: an expired token still reaches the API, which
+  // answers 401, and the user is told "Your session expired" instead of silently landing on sign-in.
+  const cookieExpires = new Date(Date.parse(token.expiresAt) + 24 * 3600 * 1000);
+  res.cookies.set(sessionCookie(token.accessToken, cookieExpires, isHttps(req)));
   return res;
 }
 
