@@ -79,6 +79,18 @@ const api = createServer((req, res) => {
   send(404, { status: 404, title: "Not found" });
 });
 
+/** The longest task on any renderer main thread in a Chromium trace, in ms. */
+function longestMainThreadTask(trace) {
+  const events = trace.traceEvents ?? trace;
+  const main = new Set(events.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain").map((e) => `${e.pid}:${e.tid}`));
+  let longest = 0;
+  for (const e of events) {
+    if ((e.name === "RunTask" || e.name === "ThreadControllerImpl::RunTask") && e.ph === "X" && main.has(`${e.pid}:${e.tid}`))
+      longest = Math.max(longest, (e.dur ?? 0) / 1000);
+  }
+  return longest;
+}
+
 const listen = (server) => new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));
 const apiPort = await listen(api);
 
@@ -109,16 +121,19 @@ try {
   browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: "sf_session", value: "bench-token", domain: "127.0.0.1", path: "/", httpOnly: true, sameSite: "Lax" }]);
+  // Warm the server once (caches and the JIT), in a page we close again: the measured page must be the
+  // foreground tab, or Chromium skips its frames and the numbers flatter us.
+  const warm = await context.newPage();
+  await warm.goto(`${DASH}/stores`);
+  await warm.close();
   const page = await context.newPage();
+  await page.bringToFront();
   await page.addInitScript(() => {
     window.__longtasks = [];
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: "longtask", buffered: true });
   });
-
-  // Warm the server once (first requests compile nothing in production, but warm caches and the JIT).
-  await (await context.newPage()).goto(`${DASH}/stores`).then((r) => r?.finished());
 
   await page.goto(`${DASH}/stores`, { waitUntil: "load" });
   await page.locator('[data-testid="live-mode"][data-mode="live"]').waitFor({ timeout: 20_000 });
@@ -130,6 +145,9 @@ try {
   }, STORES);
   if (load.rows !== STORES) throw new Error(`expected ${STORES} rows, the page shows ${load.rows}`);
 
+  // Chromium's own trace of the renderer's main thread: every task with its duration, including the short
+  // ones the Long Tasks API (50 ms and over) does not report.
+  await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
   const burst = await page.evaluate(
     async ({ url, n }) => {
       window.__longtasks = [];
@@ -161,6 +179,7 @@ try {
     },
     { url: `http://127.0.0.1:${apiPort}/__bench/burst`, n: BURST },
   );
+  burst.tracedLongestTaskMs = longestMainThreadTask(JSON.parse((await browser.stopTracing()).toString("utf8")));
   await page.screenshot({ path: join(ARTIFACTS, "bench-500-stores.png") });
 
   const result = { stores: STORES, load, burst, budgetLongestTaskMs: MAX_LONGTASK_MS, at: new Date().toISOString() };
@@ -168,10 +187,11 @@ try {
   const f = (x) => x.toFixed(0);
   console.log(`bench: ${STORES} stores rendered (DOMContentLoaded ${f(load.domContentLoadedMs)} ms, load ${f(load.loadMs)} ms, longest task while loading ${f(load.longestTaskMs)} ms)`);
   console.log(
-    `bench: burst of ${BURST} live changes applied in ${f(burst.appliedMs)} ms; longest task ${f(burst.longestTaskMs)} ms (${burst.longTasks} long tasks), longest frame gap ${f(burst.maxFrameGapMs)} ms`,
+    `bench: burst of ${BURST} live changes applied in ${f(burst.appliedMs)} ms; longest main-thread task ${burst.tracedLongestTaskMs.toFixed(1)} ms (traced), ${burst.longTasks} long tasks ≥ 50 ms, longest frame gap ${f(burst.maxFrameGapMs)} ms`,
   );
-  if (burst.longestTaskMs > MAX_LONGTASK_MS) {
-    console.log(`bench: FAILED: the burst's longest task (${f(burst.longestTaskMs)} ms) is over ${MAX_LONGTASK_MS} ms`);
+  const longest = Math.max(burst.tracedLongestTaskMs, burst.longestTaskMs);
+  if (longest > MAX_LONGTASK_MS) {
+    console.log(`bench: FAILED: the burst's longest task (${f(longest)} ms) is over ${MAX_LONGTASK_MS} ms`);
     exitCode = 1;
   }
 } catch (e) {
