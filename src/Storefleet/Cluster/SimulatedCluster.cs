@@ -74,6 +74,23 @@ public sealed class SimulatedCluster : IStoreCluster
         lock (_gate) _injected[(slug, fault)] = _injected.GetValueOrDefault((slug, fault)) + times;
     }
 
+    /// <summary>Forgets every injected fault of this store (an operator fixed the cause).</summary>
+    public void ClearFaults(string slug)
+    {
+        lock (_gate)
+            foreach (var key in _injected.Keys.Where(k => k.Slug == slug).ToList()) _injected.Remove(key);
+    }
+
+    /// <summary>Deletes a namespace behind the platform's back (kubectl delete namespace), for drift tests.</summary>
+    public void DeleteOutOfBand(string slug)
+    {
+        lock (_gate)
+        {
+            _namespaces.Remove(slug);
+            Save();
+        }
+    }
+
     public SimulatedStoreBooks Books(string slug)
     {
         lock (_gate)

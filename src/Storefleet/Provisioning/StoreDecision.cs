@@ -84,8 +84,11 @@ public static class StoreDecision
             return Make(StepAction.Wait, StorePhase.Ready, Requeue.Resync, next.Reason, next.Message, readyStatus: "True");
 
         if (pastDeadline)
-            return Make(StepAction.GiveUp, StorePhase.Error, Requeue.Never, "ProvisioningTimedOut",
-                $"Gave up after {policy.ProvisioningTimeout.TotalMinutes:0} minutes. Last state: {next.Message} Use Retry to start again.");
+        {
+            // The last thing users were told (often "Retry attempt n: <error>") says more than the step we would take next.
+            var last = store.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready)?.Message is { Length: > 0 } m ? m : next.Message;
+            return Make(StepAction.GiveUp, StorePhase.Error, Requeue.Never, "ProvisioningTimedOut", GaveUp(policy, last));
+        }
 
         if (wasReady)
         {
@@ -106,6 +109,12 @@ public static class StoreDecision
         return Make(next.Action, phase, next.Requeue, next.Reason, next.Message);
     }
 
+    public static string GaveUp(ReconcilePolicy policy, string last) =>
+        $"Gave up after {Describe(policy.ProvisioningTimeout)}. Last state: {last.TrimEnd('.')}. Use Retry to start again.";
+
+    private static string Describe(TimeSpan t) =>
+        t >= TimeSpan.FromMinutes(1) ? $"{t.TotalMinutes:0.#} minutes" : $"{t.TotalSeconds:0.#} seconds";
+
     private readonly record struct Step(StepAction Action, Requeue Requeue, string Reason, string Message);
 
     private static Step NextProvisioningStep(Store store, StoreObservation seen, DateTime now, ReconcilePolicy policy)
@@ -118,7 +127,9 @@ public static class StoreDecision
             case NamespaceState.Absent:
                 return new(StepAction.EnsureNamespace, Requeue.Now, "CreatingNamespace", $"Creating namespace {ns}.");
         }
-        if (!seen.CredentialsExist)
+        // Also when the Secret exists but our encrypted copy does not (a worker died between the two writes):
+        // ensuring is idempotent and hands back the Secret's passwords, never new ones.
+        if (!seen.CredentialsExist || store.AdminPasswordProtected is null)
             return new(StepAction.EnsureCredentials, Requeue.Now, "CreatingCredentials", "Generating the store's database and admin passwords.");
 
         var release = seen.Release;

@@ -151,7 +151,7 @@ public sealed class StoreReconciler(
         string readyReason, readyMessage;
         if (pastDeadline)
         {
-            (readyReason, readyMessage) = ("ProvisioningTimedOut", $"Gave up after {policy.ProvisioningTimeout.TotalMinutes:0} minutes. Last error: {message} Use Retry to start again.");
+            (readyReason, readyMessage) = ("ProvisioningTimedOut", StoreDecision.GaveUp(policy, message));
             store.Phase = StorePhase.Error;
             store.DueAt = null;
             events.Add(StoreEvent.Warning(store.Id, now, readyReason, readyMessage));

@@ -22,6 +22,7 @@ public enum Db { Sqlite, Postgres }
 public sealed class TestApp : WebApplicationFactory<Program>
 {
     public const string SigningKey = "test-signing-key-that-is-at-least-32-bytes-long";
+    public static readonly string EncryptionKey = Convert.ToBase64String([.. Enumerable.Range(0, 32).Select(i => (byte)i)]);
     private static readonly PasswordHasher<User> Hasher = new();
     private static readonly string CheapHash = Hasher.HashPassword(null!, "password-123");
 
@@ -39,7 +40,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Auth:SigningKey"] = SigningKey,
-            ["Secrets:EncryptionKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)i).ToArray()),
+            ["Secrets:EncryptionKey"] = EncryptionKey,
             ["Storage:DataDirectory"] = _dataDir,
             // generous limits unless a test is about them
             ["RateLimits:Mutations:Capacity"] = "1000",
@@ -59,6 +60,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
     }
 
     public Db Db { get; }
+
+    /// <summary>The PostgreSQL connection string this app uses (share it to run a second process on the same database).</summary>
+    public string? ConnectionString => _settings.GetValueOrDefault("ConnectionStrings:Storefleet");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

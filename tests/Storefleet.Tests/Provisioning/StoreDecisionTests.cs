@@ -1,0 +1,123 @@
+using Storefleet.Cluster;
+using Storefleet.Provisioning;
+using Storefleet.Stores;
+
+namespace Storefleet.Tests.Provisioning;
+
+/// <summary>The decision function as a table: (store, observation) → action, phase, requeue, reason.</summary>
+public class StoreDecisionTests
+{
+    private static readonly DateTime Now = new(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly ReconcilePolicy Policy = new();
+
+    private static readonly ComponentStatus Ready = new(ComponentState.Ready, "ready");
+    private static readonly ComponentStatus Starting = new(ComponentState.Progressing, "starting");
+    private static readonly ComponentStatus Failing = new(ComponentState.Failed, "ImagePullBackOff: Back-off pulling image");
+    private static readonly ReleaseInfo Deployed = new(ReleaseState.Deployed, 1, "0.1.0", Now.AddMinutes(-1), "Install complete");
+
+    private static StoreObservation Seen(
+        NamespaceState ns = NamespaceState.Active, bool credentials = true, ReleaseInfo? release = null,
+        ComponentStatus? db = null, ComponentStatus? wp = null, ComponentStatus? setup = null, params string[] warnings) =>
+        new(ns, credentials, release ?? Deployed, db ?? Ready, wp ?? Ready, setup ?? Ready, "http://s.example/", warnings);
+
+    private static readonly StoreObservation Empty = StoreObservation.Nothing;
+    private static readonly StoreObservation AllReady = Seen();
+
+    public sealed record Row(string Case, Func<Store, Store> Given, StoreObservation Seen, StepAction Action, StorePhase Phase, Requeue Requeue, string Reason)
+    {
+        public override string ToString() => Case;
+    }
+
+    private static Store Fresh(Store s) => s;
+    private static Store Deleting(Store s) { s.DeletionRequestedAt = Now.AddMinutes(-1); s.Phase = StorePhase.Deleting; return s; }
+    private static Store WasReady(Store s) { s.ReadyAt = Now.AddHours(-1); s.Phase = StorePhase.Ready; s.ProvisioningDeadline = null; return s; }
+    private static Store Late(Store s) { s.ProvisioningDeadline = Now.AddSeconds(-1); return s; }
+    private static Store NewGeneration(Store s) { s.Generation = 2; return s; }
+    private static Store NewChart(Store s) { s.ChartVersion = "0.2.0"; return s; }
+
+    public static TheoryData<Row> Table => new(
+        new Row("a new store gets its namespace first", Fresh, Empty, StepAction.EnsureNamespace, StorePhase.Provisioning, Requeue.Now, "CreatingNamespace"),
+        new Row("then its credentials", Fresh, Seen(credentials: false, release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "CreatingCredentials"),
+        new Row("credentials in the cluster but not in the database are read back", s => { s.AdminPasswordProtected = null; return s; }, Seen(release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "CreatingCredentials"),
+        new Row("then the release", Fresh, Seen(release: ReleaseInfo.None), StepAction.Install, StorePhase.Provisioning, Requeue.Now, "Installing"),
+        new Row("waits for the database", Fresh, Seen(db: Starting, wp: Starting, setup: ComponentStatus.Absent), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForDatabase"),
+        new Row("waits for WordPress", Fresh, Seen(wp: Starting, setup: ComponentStatus.Absent), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForWordPress"),
+        new Row("waits for the setup job", Fresh, Seen(setup: Starting), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForSetup"),
+        new Row("is Ready when everything is, and resyncs later", Fresh, AllReady, StepAction.Wait, StorePhase.Ready, Requeue.Resync, "StoreReady"),
+        new Row("a failed setup job runs again after a backoff, shown as Error", Fresh, Seen(setup: new(ComponentState.Failed, "COD missing")), StepAction.Install, StorePhase.Error, Requeue.Backoff, "SetupFailed"),
+        new Row("a failed release is installed again after a backoff", Fresh, Seen(release: Deployed with { State = ReleaseState.Failed }), StepAction.Install, StorePhase.Error, Requeue.Backoff, "ReleaseFailed"),
+        new Row("a release pending for a moment is left alone", Fresh, Seen(release: Deployed with { State = ReleaseState.Pending, UpdatedAt = Now.AddSeconds(-10) }), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "ReleasePending"),
+        new Row("a release stuck pending is recovered", Fresh, Seen(release: Deployed with { State = ReleaseState.Pending, UpdatedAt = Now.AddMinutes(-5) }), StepAction.RecoverRelease, StorePhase.Provisioning, Requeue.Now, "RecoveringRelease"),
+        new Row("an image that cannot be pulled is waited on and reported", Fresh, Seen(wp: Failing, setup: ComponentStatus.Absent, warnings: "Failed: pull access denied"), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForWordPress"),
+        new Row("a namespace from an old store still terminating is waited for", Fresh, Empty with { Namespace = NamespaceState.Terminating }, StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "NamespaceTerminating"),
+        new Row("past the deadline, provisioning gives up with Error", Late, Seen(setup: Starting), StepAction.GiveUp, StorePhase.Error, Requeue.Never, "ProvisioningTimedOut"),
+        new Row("past the deadline but Ready is still Ready", Late, AllReady, StepAction.Wait, StorePhase.Ready, Requeue.Resync, "StoreReady"),
+        new Row("a retry (new generation) re-applies the release", NewGeneration, AllReady, StepAction.Install, StorePhase.Provisioning, Requeue.Now, "Upgrading"),
+        new Row("a new chart version upgrades the release", NewChart, AllReady, StepAction.Install, StorePhase.Provisioning, Requeue.Now, "Upgrading"),
+        new Row("a Ready store whose namespace vanished is rebuilt", WasReady, Empty, StepAction.EnsureNamespace, StorePhase.Provisioning, Requeue.Now, "DriftDetected"),
+        new Row("a Ready store whose release vanished is reinstalled", WasReady, Seen(release: ReleaseInfo.None), StepAction.Install, StorePhase.Provisioning, Requeue.Now, "DriftDetected"),
+        new Row("a Ready store with a failing pod is reported, not given up on", WasReady, Seen(wp: Failing), StepAction.Wait, StorePhase.Error, Requeue.Poll, "Degraded"),
+        new Row("a Ready store that is still fine resyncs", WasReady, AllReady, StepAction.Wait, StorePhase.Ready, Requeue.Resync, "StoreReady"),
+        new Row("deleting starts with helm uninstall", Deleting, AllReady, StepAction.Uninstall, StorePhase.Deleting, Requeue.Now, "Uninstalling"),
+        new Row("then deletes the namespace", Deleting, Seen(release: ReleaseInfo.None), StepAction.DeleteNamespace, StorePhase.Deleting, Requeue.Now, "DeletingNamespace"),
+        new Row("then waits for it to go", Deleting, Empty with { Namespace = NamespaceState.Terminating }, StepAction.Wait, StorePhase.Deleting, Requeue.Poll, "WaitingForNamespace"),
+        new Row("then forgets the store", Deleting, Empty, StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted"),
+        new Row("deleting a store that never got a namespace forgets it at once", s => Deleting(Late(s)), Empty, StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted"),
+        new Row("deleting ignores the provisioning deadline", s => Deleting(Late(s)), AllReady, StepAction.Uninstall, StorePhase.Deleting, Requeue.Now, "Uninstalling"));
+
+    [Theory, MemberData(nameof(Table))]
+    public void TheDecisionFollowsTheTable(Row row)
+    {
+        var store = row.Given(new Store
+        {
+            Id = Guid.NewGuid(), Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0",
+            Generation = 1, ObservedGeneration = 1, Phase = StorePhase.Provisioning, CreatedAt = Now.AddMinutes(-2),
+            ProvisioningDeadline = Now.AddMinutes(10), AdminPasswordProtected = "sealed",
+        });
+
+        var decision = StoreDecision.Decide(store, row.Seen, Now, Policy);
+
+        Assert.Equal((row.Action, row.Phase, row.Requeue, row.Reason), (decision.Action, decision.Phase, decision.Requeue, decision.Reason));
+        Assert.Equal(StoreConditions.Order, decision.Conditions.Select(c => c.Type));
+        var ready = decision.Conditions.Single(c => c.Type == StoreConditions.Ready);
+        Assert.Equal(row.Reason, ready.Reason);
+        Assert.False(string.IsNullOrWhiteSpace(ready.Message));
+        Assert.Equal(row.Phase == StorePhase.Ready ? "True" : "False", ready.Status);
+    }
+
+    [Fact]
+    public void AClusterWarningIsPartOfTheMessageUsersSee()
+    {
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
+
+        var decision = StoreDecision.Decide(store, Seen(wp: Failing, setup: ComponentStatus.Absent, warnings: "FailedScheduling: 0/1 nodes: pod has unbound immediate PersistentVolumeClaims"), Now, Policy);
+
+        Assert.Contains("ImagePullBackOff", decision.Message);
+        Assert.Contains("unbound immediate PersistentVolumeClaims", decision.Message);
+    }
+
+    [Fact]
+    public void AConditionKeepsItsTransitionTimeWhileItsStatusHolds()
+    {
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
+        var first = StoreDecision.Decide(store, Seen(setup: Starting), Now, Policy);
+        store.Conditions = [.. first.Conditions];
+
+        var later = StoreDecision.Decide(store, AllReady, Now.AddMinutes(1), Policy);
+
+        Assert.Equal(Now, later.Conditions.Single(c => c.Type == StoreConditions.DatabaseReady).LastTransitionTime);
+        Assert.Equal(Now.AddMinutes(1), later.Conditions.Single(c => c.Type == StoreConditions.StoreConfigured).LastTransitionTime);
+    }
+
+    [Fact]
+    public void ANamespaceStuckTerminatingIsReportedWithWhatToDo()
+    {
+        var store = Deleting(new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1 });
+        store.DeletionRequestedAt = Now.AddMinutes(-30);
+
+        var decision = StoreDecision.Decide(store, Empty with { Namespace = NamespaceState.Terminating }, Now, Policy);
+
+        Assert.Equal("NamespaceStuckTerminating", decision.Reason);
+        Assert.Contains("kubectl get namespace store-shop", decision.Message);
+    }
+}
