@@ -97,7 +97,7 @@ function AllStores({ initial }: { initial: Page<AdminStore> }) {
                   <td>
                     <StatusBadge status={store.status} />
                   </td>
-                  <td>{formatTime(store.createdAt)}</td>
+                  <td className="nowrap">{formatTime(store.createdAt)}</td>
                   <td className="small">{store.status === "Error" ? store.message : ""}</td>
                 </tr>
               ))}
@@ -183,7 +183,7 @@ function AuditLog({ initial }: { initial: Page<AuditEntry> }) {
             <tbody>
               {page.items.map((a) => (
                 <tr key={a.id}>
-                  <td>{formatTime(a.time)}</td>
+                  <td className="nowrap">{formatTime(a.time)}</td>
                   <td>{a.actorEmail ?? a.actorId ?? "—"}</td>
                   <td className="mono">{a.action}</td>
                   <td>{a.targetName ?? a.targetId ?? "—"}</td>

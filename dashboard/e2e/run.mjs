@@ -3,6 +3,7 @@
 // Prints one line per test and "e2e: N passed, N failed"; screenshots go to test-artifacts/.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { launch } from "./browser.mjs";
 import { ARTIFACTS, assert, run, test } from "./harness.mjs";
@@ -339,6 +340,48 @@ test("works at 360 px wide without horizontal scrolling", async () => {
   assert(overflow2 <= 0, `detail page scrolls sideways by ${overflow2}px`);
   await shot("14-mobile-detail", p);
   await mobile.close();
+});
+
+test("the main screens pass axe-core's WCAG 2 A/AA checks (labels, contrast, landmarks)", async () => {
+  const axePath = fileURLToPath(new URL("../node_modules/axe-core/axe.min.js", import.meta.url));
+  const check = async (p, what) => {
+    await p.addScriptTag({ path: axePath });
+    const result = await p.evaluate(() => window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+    return result.violations.map((v) => `${what}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join(", ")}`);
+  };
+  const problems = [];
+  const anon = await browser.newContext();
+  const a = await anon.newPage();
+  await a.goto(`${BASE}/signin?reason=expired`);
+  problems.push(...(await check(a, "sign-in")));
+  await a.goto(`${BASE}/signup`);
+  await a.getByRole("button", { name: "Create account" }).click();
+  await a.locator('[aria-invalid="true"]').first().waitFor();
+  problems.push(...(await check(a, "sign-up with errors")));
+  await anon.close();
+
+  const t = await browser.newContext();
+  await tenantCookies(t);
+  const p = await t.newPage();
+  await p.goto(`${BASE}/stores`);
+  await p.getByTestId("store-list").waitFor();
+  problems.push(...(await check(p, "stores")));
+  await p.locator(".store-item a.name").first().click();
+  await p.getByRole("heading", { name: "Events" }).waitFor();
+  problems.push(...(await check(p, "store detail")));
+  await p.getByRole("button", { name: "Delete store…" }).click();
+  await p.getByRole("dialog").waitFor();
+  problems.push(...(await check(p, "delete dialog")));
+  await t.close();
+
+  const admin = await browser.newContext();
+  const q = await admin.newPage();
+  await signIn(q, ADMIN);
+  await q.goto(`${BASE}/admin`);
+  await q.getByTestId("audit-log").waitFor();
+  problems.push(...(await check(q, "admin")));
+  await admin.close();
+  assert(problems.length === 0, problems.join("\n"));
 });
 
 test(`first-load JavaScript of the stores page is at most ${FIRST_LOAD_BUDGET / 1024} KB gzipped`, async () => {
