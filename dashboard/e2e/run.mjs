@@ -256,6 +256,39 @@ test("when the live stream is unavailable the list still updates by polling", as
   await page.unroute("**/api/sf/stores/events");
 });
 
+// A second stack whose simulated cluster fails every call (FaultRate=1, short deadline), for the Error path.
+const FAILING = process.env.FAILING_DASHBOARD_URL?.replace(/\/$/, "");
+if (FAILING) {
+  test("a failed store says why at a glance, and Retry starts it again", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    const who = { email: `fail-${run_id}@example.com`, password: tenant.password };
+    await p.goto(`${FAILING}/signup`);
+    await p.getByLabel("Email").fill(who.email);
+    await p.getByLabel("Password").fill(who.password);
+    await p.getByRole("button", { name: "Create account" }).click();
+    await p.waitForURL(/\/stores$/);
+    const name = `Doomed shop ${run_id}`;
+    await p.getByLabel("Store name").fill(name);
+    await p.getByRole("button", { name: "Create store" }).click();
+    const item = p.locator(".store-item", { has: p.getByRole("link", { name, exact: true }) });
+    await item.and(p.locator('[data-status="Error"]')).waitFor({ timeout: READY_TIMEOUT });
+    const why = await item.locator(".why").innerText();
+    assert(/Why: .*Simulated fault/.test(why), `the list does not say why: "${why}"`);
+    await item.getByRole("link", { name, exact: true }).click();
+    const alert = p.getByRole("alert").filter({ hasText: "Provisioning failed" });
+    await alert.waitFor();
+    await p.getByText(/Gave up after/).first().waitFor({ timeout: READY_TIMEOUT });
+    const conditions = await p.getByTestId("conditions").innerText();
+    assert(/False/.test(conditions), `conditions should show what is not true: ${conditions}`);
+    assert((await p.locator(".timeline li.Warning").count()) > 0, "no Warning events in the timeline");
+    await shot("15-store-error", p);
+    await alert.getByRole("button", { name: "Retry" }).click();
+    await p.getByTestId("events").getByText("RetryRequested").waitFor();
+    await ctx.close();
+  });
+} else console.log("  (FAILING_DASHBOARD_URL not set: the Error/Retry test does not run)");
+
 // ---------------------------------------------------------------- sessions
 
 test("sign out, a wrong password is refused, and signing in again works", async () => {

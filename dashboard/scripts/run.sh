@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Serves the dashboard on http://127.0.0.1:3000 (PORT to change), talking to the API at STOREFLEET_API_URL.
 # Installs dependencies and builds first when needed; then this process *is* the Next server (exec), so
 # whoever started it can stop it by PID.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The dashboard's tests, as CI runs them: unit and component tests (Vitest), the production build, the
 # end-to-end tests in Debian's Chromium against the real API (SQLite, simulated cluster), and the
 # 500-store list bench. Screenshots and results go to test-artifacts/ (git-ignored).
@@ -20,12 +21,16 @@ passed=0
 failed=0
 api_pid=""
 next_pid=""
+fail_api_pid=""
+fail_next_pid=""
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   # Only the two processes this script started, by PID.
   [ -n "$next_pid" ] && kill "$next_pid" 2>/dev/null
   [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null
+  [ -n "$fail_next_pid" ] && kill "$fail_next_pid" 2>/dev/null
+  [ -n "$fail_api_pid" ] && kill "$fail_api_pid" 2>/dev/null
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -106,6 +111,21 @@ next_port=$(free_port 13000)
 STOREFLEET_API_URL="http://127.0.0.1:$api_port" node node_modules/next/dist/bin/next start -p "$next_port" -H 127.0.0.1 >"$art/next.log" 2>&1 &
 next_pid=$!
 
+# A second, failing stack: every simulated cluster call faults and provisioning gives up after 4 s,
+# so the Error → Retry path can be tested too.
+fail_api_port=$(free_port $((api_port + 1)))
+mkdir -p "$work/data-failing"
+ASPNETCORE_ENVIRONMENT=Development \
+  Storage__DataDirectory="$work/data-failing" \
+  Cluster__Mode=simulated \
+  Cluster__Simulated__StepDelay=00:00:00.2 Cluster__Simulated__FaultRate=1 \
+  Provisioning__Policy__ProvisioningTimeout=00:00:04 Provisioning__Policy__BackoffBase=00:00:01 Provisioning__Policy__BackoffCap=00:00:02 \
+  dotnet "$api_dll" --urls "http://127.0.0.1:$fail_api_port" --contentRoot "$(dirname "$api_dll")" >"$art/api-failing.log" 2>&1 &
+fail_api_pid=$!
+fail_next_port=$(free_port $((next_port + 1)))
+STOREFLEET_API_URL="http://127.0.0.1:$fail_api_port" node node_modules/next/dist/bin/next start -p "$fail_next_port" -H 127.0.0.1 >"$art/next-failing.log" 2>&1 &
+fail_next_pid=$!
+
 if ! wait_http "http://127.0.0.1:$api_port/healthz" 60 "$api_pid"; then
   tail -n 30 "$art/api.log"; echo "dashboard: the API did not start"; failed=$((failed + 1)); finish
 fi
@@ -113,12 +133,19 @@ if ! wait_http "http://127.0.0.1:$next_port/signin" 30 "$next_pid"; then
   tail -n 30 "$art/next.log"; echo "dashboard: Next did not start"; failed=$((failed + 1)); finish
 fi
 
-DASHBOARD_URL="http://127.0.0.1:$next_port" API_URL="http://127.0.0.1:$api_port" ARTIFACTS_DIR="$art" \
+failing_url=""
+if wait_http "http://127.0.0.1:$fail_api_port/healthz" 60 "$fail_api_pid" && wait_http "http://127.0.0.1:$fail_next_port/signin" 30 "$fail_next_pid"; then
+  failing_url="http://127.0.0.1:$fail_next_port"
+else
+  echo "dashboard: the failing stack did not start"; failed=$((failed + 1))
+fi
+
+DASHBOARD_URL="http://127.0.0.1:$next_port" API_URL="http://127.0.0.1:$api_port" FAILING_DASHBOARD_URL="$failing_url" ARTIFACTS_DIR="$art" \
   timeout 180 node e2e/run.mjs
 read -r p f < <(count_json "$art/e2e-results.json")
 passed=$((passed + p)); failed=$((failed + f))
 
-kill "$next_pid" 2>/dev/null; next_pid=""
+kill "$next_pid" "$fail_next_pid" "$fail_api_pid" 2>/dev/null; next_pid=""; fail_next_pid=""; fail_api_pid=""
 
 echo "== dashboard: 500-store list bench"
 if ARTIFACTS_DIR="$art" timeout 120 node scripts/bench-list.mjs; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
