@@ -20,7 +20,8 @@ echo "== .NET tests (API, provisioning engine, drivers, charts)"
 dotnet test Storefleet.slnx --logger "trx" --logger "console;verbosity=minimal" --results-directory TestResults; rc=$?
 
 sum() { grep -ho " $1=\"[0-9]*\"" TestResults/*.trx 2>/dev/null | awk -F'"' '{s+=$2} END{print s+0}'; }
-passed=$(sum passed); failed=$(( $(sum failed) + $(sum error) )); skipped=$(sum notExecuted)
+passed=$(sum passed); failed=$(( $(sum failed) + $(sum error) )); skipped=$(( $(sum total) - $(sum executed) ))
+[ -n "${KUBECONFIG:-}" ] || echo "note: the real-cluster suite was skipped (KUBECONFIG is not set; see docs/operations.md to run it against k3d)"
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build failure runs no test: count it
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]

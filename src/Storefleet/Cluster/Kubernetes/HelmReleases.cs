@@ -32,7 +32,7 @@ public static class HelmReleases
     /// </summary>
     public static string ValuesJson(StoreRelease release, string host, string credentialsSecret) => JsonSerializer.Serialize(new
     {
-        store = new { id = release.Store.Id.ToString(), slug = release.Store.Slug, name = release.DisplayName, adminEmail = release.OwnerEmail },
+        store = new { slug = release.Store.Slug, name = release.DisplayName, adminEmail = release.OwnerEmail },
         ingress = new { host },
         credentials = new { existingSecret = credentialsSecret },
     }, Indented);

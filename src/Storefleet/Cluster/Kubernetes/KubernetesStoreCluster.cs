@@ -77,9 +77,8 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
                     [ManagedBy] = ManagedByValue,
                     [StoreIdLabel] = store.Id.ToString(),
                     [StoreSlugLabel] = store.Slug,
-                    // Pod Security Admission: the store chart runs within "baseline"; warn on anything short of "restricted".
-                    ["pod-security.kubernetes.io/enforce"] = "baseline",
-                    ["pod-security.kubernetes.io/warn"] = "restricted",
+                    // Pod Security Admission: every pod of the store chart meets "restricted"; enforce it.
+                    ["pod-security.kubernetes.io/enforce"] = "restricted",
                 },
             },
         };
@@ -114,13 +113,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
                     Labels = new Dictionary<string, string> { [ManagedBy] = ManagedByValue, [StoreIdLabel] = store.Id.ToString() },
                 },
                 Type = "Opaque",
-                StringData = new Dictionary<string, string>
-                {
-                    ["db-password"] = Password(),
-                    ["db-root-password"] = Password(),
-                    ["admin-password"] = Password(),
-                    ["admin-user"] = "admin",
-                },
+                StringData = Credentials(),
             };
             try
             {
@@ -203,6 +196,22 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         if (result.ExitCode == 0) return HelmReleases.ParseStatus(result.Stdout);
         if (HelmReleases.IsNotFound(result.Stderr)) return ReleaseInfo.None;
         throw new ClusterException("HelmStatusFailed", $"helm status failed: {HelmCli.FirstLine(result.Stderr)}");
+    }
+
+    /// <summary>Everything secret a store needs, generated once: database and admin passwords, and WordPress'
+    /// auth keys and salts (stable salts keep users signed in across pod restarts).</summary>
+    public static Dictionary<string, string> Credentials()
+    {
+        var data = new Dictionary<string, string>
+        {
+            ["db-password"] = Password(),
+            ["db-root-password"] = Password(),
+            ["admin-password"] = Password(),
+            ["admin-user"] = "admin",
+        };
+        foreach (var key in new[] { "auth-key", "secure-auth-key", "logged-in-key", "nonce-key", "auth-salt", "secure-auth-salt", "logged-in-salt", "nonce-salt" })
+            data[$"wp-{key}"] = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%+-.:=@^_~", 64);
+        return data;
     }
 
     private static string Password() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 32);
