@@ -23,8 +23,11 @@ export function StoresView({ initialStores, complete, quota: initialQuota, notic
   const [quota, setQuota] = useState(initialQuota);
   const [mode, setMode] = useState<LiveMode>("connecting");
   const [said, setSaid] = useState("");
+  // The list as last rendered, to tell which changes are worth announcing (read in callbacks, not render).
   const listRef = useRef(list);
-  listRef.current = list;
+  useEffect(() => {
+    listRef.current = list;
+  }, [list]);
   const now = useNow();
 
   const apply = useCallback((changes: StoreChange[]) => {
