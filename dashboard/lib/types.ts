@@ -1,0 +1,93 @@
+// Shapes of the Storefleet API (JSON, camelCase). Kept in one place so server and client agree.
+
+export type StoreStatus = "Pending" | "Provisioning" | "Ready" | "Error" | "Deleting";
+
+export interface StoreCondition {
+  type: string;
+  status: "True" | "False" | "Unknown" | string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface Store {
+  id: string;
+  name: string;
+  slug: string;
+  engine: string;
+  status: StoreStatus;
+  message: string | null;
+  conditions: StoreCondition[];
+  urls: { storefront: string; admin: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface StoreEvent {
+  id: number;
+  time: string;
+  type: "Normal" | "Warning" | string;
+  reason: string;
+  message: string;
+}
+
+export interface Quota {
+  used: number;
+  limit: number;
+}
+
+export interface Me {
+  id: string;
+  email: string;
+  role: "tenant" | "admin" | string;
+  createdAt: string;
+  quota: Quota;
+}
+
+export interface Platform {
+  cluster: "simulated" | "kubernetes" | string;
+  simulated: boolean;
+  message: string;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+  adminUrl: string;
+}
+
+export interface AdminStore {
+  store: Store;
+  ownerId: string;
+  ownerEmail: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  time: string;
+  actorId: string | null;
+  actorEmail: string | null;
+  action: string;
+  targetId: string | null;
+  targetName: string | null;
+  sourceIp: string | null;
+  outcome: string;
+  detail: string | null;
+}
+
+/** RFC 9457 problem details, as every API error is shaped. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: Record<string, string[]>;
+  quota?: Quota;
+  retryAfterSeconds?: number;
+  [extension: string]: unknown;
+}
