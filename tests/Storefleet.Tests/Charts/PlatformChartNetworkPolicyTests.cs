@@ -165,4 +165,20 @@ public class PlatformChartNetworkPolicyTests
         }
         Assert.DoesNotContain(IngressOf(with, "dashboard"), r => r.FromProperty.Any(p => p.NamespaceSelector?.MatchLabels["kubernetes.io/metadata.name"] == "monitoring"));
     }
+
+    [Fact]
+    public void WithACertManagerIssuerTheIngressControllerReachesTheAcmeSolverAndNothingElseNew()
+    {
+        var prod = PlatformChart.Render("values-prod.yaml");
+        var solver = Policy(prod, "acme-solver");
+
+        Assert.Equal("true", solver.Spec.PodSelector.MatchLabels["acme.cert-manager.io/http01-solver"]);
+        Assert.Equal(["Ingress"], solver.Spec.PolicyTypes);
+        var rule = Assert.Single(solver.Spec.Ingress);
+        Assert.Equal("8089/TCP", Ports(rule.Ports));
+        Assert.Equal("traefik", Assert.Single(rule.FromProperty).PodSelector.MatchLabels["app.kubernetes.io/name"]);
+        // It selects no pod of the platform itself.
+        Assert.DoesNotContain(prod.Pods, p => ChartPolicies.Selects(solver.Spec.PodSelector, p.Metadata!.Labels));
+        Assert.DoesNotContain(PlatformChart.Render("values-local.yaml").OfType<V1NetworkPolicy>(), p => p.Metadata.Name.EndsWith("acme-solver", StringComparison.Ordinal));
+    }
 }

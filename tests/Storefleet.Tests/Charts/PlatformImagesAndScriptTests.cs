@@ -144,4 +144,16 @@ public partial class PlatformImagesAndScriptTests
         Assert.Contains("images/dashboard/Dockerfile", script);
         Assert.Contains("helm upgrade --install", script);
     }
+
+    [Fact]
+    public void TheStoreChartInTheImageIsTheVersionTheEngineStampsOnNewStores()
+    {
+        // The worker installs whatever charts/woocommerce-store the image carries and compares the
+        // deployed chart version with the store's (Stores:ChartVersion at creation). A mismatch would
+        // make every reconcile "upgrade" the store again.
+        var chartYaml = File.ReadAllText(Path.Combine(PlatformChart.Repo, "charts", "woocommerce-store", "Chart.yaml"));
+        var version = Regex.Match(chartYaml, @"(?m)^version:\s*""?([^""\s]+)").Groups[1].Value;
+
+        Assert.Equal(new Storefleet.Stores.StoreOptions().ChartVersion, version);
+    }
 }
