@@ -210,6 +210,8 @@ public partial class PlatformChartTests
             var w = worker.Env(key)!.ValueFrom.SecretKeyRef;
             Assert.Equal((a.Name, a.Key), (w.Name, w.Key));
         }
+        // Per-IP limits must see the client behind the ingress controller, not the controller.
+        Assert.Equal("true", api.Env("ASPNETCORE_FORWARDEDHEADERS_ENABLED")!.Value);
         // Only the API seeds the administrator; only workers provision.
         Assert.NotNull(api.Env("Admin__Password")!.ValueFrom.SecretKeyRef);
         Assert.Null(worker.Env("Admin__Password"));
@@ -234,7 +236,7 @@ public partial class PlatformChartTests
         };
         string[] plain = ["ASPNETCORE_ENVIRONMENT", "Roles", "Urls", "Database__MigrateOnStartup", "Cluster__Mode", "Storage__DataDirectory",
             "ConnectionStrings__Storefleet", "ConnectionStrings__Redis", "Secrets__EncryptionKey", "Cors__DashboardOrigins__0",
-            "HOME", "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"];
+            "HOME", "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "ASPNETCORE_FORWARDEDHEADERS_ENABLED"];
         var problems = new List<string>();
         foreach (var pod in new[] { chart.Pod("api"), chart.Pod("worker") })
         {
