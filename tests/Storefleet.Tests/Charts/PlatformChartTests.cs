@@ -355,4 +355,17 @@ public partial class PlatformChartTests
         Assert.Equal(["api.storefleet.127.0.0.1.nip.io"], chart.OfType<V1Ingress>().Single().Spec.Rules.Select(r => r.Host));
         ChartPolicies.AssertNone(ChartPolicies.MalformedObjects(chart), "well-formed objects");
     }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void EachWorkersMemoryLimitCoversAHelmProcessPerConcurrentStore(string valuesFile)
+    {
+        // Every step may run helm (~60-100 MiB while it runs): 256 MiB for the process itself plus
+        // 100 MiB per concurrent store, as values.yaml and docs/operations.md say.
+        var worker = PlatformChart.Render(valuesFile).Pod("worker").Spec.Containers.Single();
+        var concurrency = int.Parse(worker.Env("Provisioning__Worker__Concurrency")!.Value, System.Globalization.CultureInfo.InvariantCulture);
+        var limitMi = worker.Resources.Limits["memory"].ToDecimal() / (1024 * 1024);
+
+        Assert.True(limitMi >= 256 + concurrency * 100, $"{limitMi} MiB for {concurrency} concurrent stores");
+    }
 }
