@@ -1,0 +1,218 @@
+using System.Text.RegularExpressions;
+using k8s.Models;
+
+namespace Storefleet.Tests.Charts;
+
+/// <summary>
+/// Least privilege: the worker's ClusterRole is exactly the documented set (here, in
+/// docs/security.md and in the chart), it covers every kind the store chart renders, and no other
+/// account of the platform has any permission or token.
+/// </summary>
+public partial class PlatformChartRbacTests
+{
+    static readonly string[] Manage = ["create", "get", "list", "update", "patch", "delete"];
+
+    /// <summary>
+    /// The worker's permissions. Change this table, docs/security.md and templates/rbac-worker.yaml
+    /// together; each rule's reason is in the template and the doc.
+    /// </summary>
+    public static readonly (string ApiGroup, string[] Resources, string[] Verbs)[] WorkerRules =
+    [
+        ("", ["namespaces"], ["create", "get", "list", "delete"]),
+        ("", ["secrets"], Manage),
+        ("", ["configmaps", "services", "persistentvolumeclaims", "serviceaccounts", "resourcequotas", "limitranges"], Manage),
+        ("apps", ["deployments", "statefulsets"], Manage),
+        ("batch", ["jobs"], Manage),
+        ("networking.k8s.io", ["ingresses", "networkpolicies"], Manage),
+        ("", ["pods", "events"], ["list"]),
+    ];
+
+    /// <summary>"group/resource: verb,verb" per resource, so that how rules are grouped does not matter.</summary>
+    static SortedSet<string> Flatten(IEnumerable<(IEnumerable<string> Groups, IEnumerable<string> Resources, IEnumerable<string> Verbs)> rules)
+    {
+        var perResource = new Dictionary<string, SortedSet<string>>();
+        foreach (var (groups, resources, verbs) in rules)
+        {
+            foreach (var group in groups)
+            {
+                foreach (var resource in resources)
+                {
+                    var key = $"{(group.Length == 0 ? "core" : group)}/{resource}";
+                    if (!perResource.TryGetValue(key, out var set)) perResource[key] = set = [];
+                    set.UnionWith(verbs);
+                }
+            }
+        }
+        return [.. perResource.Select(kv => $"{kv.Key}: {string.Join(",", kv.Value)}")];
+    }
+
+    static SortedSet<string> Expected => Flatten(WorkerRules.Select(r => ((IEnumerable<string>)[r.ApiGroup], (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs)));
+
+    static V1ClusterRole WorkerRole(RenderedChart chart) => chart.OfType<V1ClusterRole>().Single();
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void TheWorkerClusterRoleIsExactlyTheDocumentedSet(string valuesFile)
+    {
+        var role = WorkerRole(PlatformChart.Render(valuesFile));
+
+        var actual = Flatten(role.Rules.Select(r => ((IEnumerable<string>)r.ApiGroups, (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs)));
+        Assert.Equal(Expected, actual);
+        Assert.All(role.Rules, r =>
+        {
+            Assert.Null(r.ResourceNames);
+            Assert.Null(r.NonResourceURLs);
+        });
+        Assert.Null(role.AggregationRule);
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void NoRuleGrantsAWildcardOrAPrivilegeEscalatingVerb(string valuesFile)
+    {
+        var chart = PlatformChart.Render(valuesFile);
+        var problems = new List<string>();
+        foreach (var rule in chart.OfType<V1ClusterRole>().SelectMany(r => r.Rules))
+        {
+            var where = $"rule {string.Join(",", rule.ApiGroups)}/{string.Join(",", rule.Resources ?? [])}";
+            if (rule.Verbs.Contains("*")) problems.Add($"{where}: verb *");
+            if ((rule.Resources ?? []).Any(r => r.Contains('*'))) problems.Add($"{where}: resource *");
+            if (rule.ApiGroups.Contains("*")) problems.Add($"{where}: apiGroup *");
+            // The store chart creates no Role or RoleBinding, so nothing needs to grant or bind permissions.
+            foreach (var verb in rule.Verbs.Intersect(["escalate", "bind", "impersonate", "watch", "deletecollection"]))
+            {
+                problems.Add($"{where}: {verb}");
+            }
+            foreach (var resource in (rule.Resources ?? []).Where(r => r.Contains('/')))
+            {
+                problems.Add($"{where}: subresource {resource}");
+            }
+            if ((rule.Resources ?? []).Intersect(["roles", "rolebindings", "clusterroles", "clusterrolebindings", "nodes", "serviceaccounts/token"]).Any())
+            {
+                problems.Add($"{where}: RBAC, nodes or tokens");
+            }
+        }
+        ChartPolicies.AssertNone(problems, "no wildcards");
+    }
+
+    [Fact]
+    public void TheWildcardCheckCatchesAWildcard()
+    {
+        // The check above must be able to fail: a rendered role with "*" is caught.
+        var yaml = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata:
+              name: too-much
+            rules:
+              - apiGroups: ["*"]
+                resources: ["*"]
+                verbs: ["*"]
+            """;
+        var role = RenderedChart.Parse(yaml).OfType<V1ClusterRole>().Single();
+        Assert.Contains("*", role.Rules.Single().Verbs);
+        Assert.NotEqual(Expected, Flatten(role.Rules.Select(r => ((IEnumerable<string>)r.ApiGroups, (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs))));
+    }
+
+    [GeneratedRegex(@"<!-- worker-rbac:start -->(?<table>.*?)<!-- worker-rbac:end -->", RegexOptions.Singleline)]
+    private static partial Regex RbacTable();
+
+    [Fact]
+    public void DocsSecurityListsExactlyTheSameRules()
+    {
+        var doc = File.ReadAllText(Path.Combine(PlatformChart.Repo, "docs", "security.md"));
+        var table = RbacTable().Match(doc);
+        Assert.True(table.Success, "docs/security.md has no <!-- worker-rbac:start --> ... <!-- worker-rbac:end --> table");
+
+        static IEnumerable<string> Cells(string cell) =>
+            cell.Replace("`", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var rows = table.Groups["table"].Value.Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.StartsWith('|') && !l.StartsWith("|--", StringComparison.Ordinal) && !l.StartsWith("| API group", StringComparison.Ordinal))
+            .Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray())
+            .Select(c => (Groups: Cells(c[0]).Select(g => g == "core" ? "" : g), Resources: Cells(c[1]), Verbs: Cells(c[2])));
+        Assert.Equal(Expected, Flatten(rows));
+    }
+
+    /// <summary>Kinds the store chart may render, and the resource each is managed as.</summary>
+    static readonly Dictionary<string, string> ResourceOfKind = new()
+    {
+        ["v1/ConfigMap"] = "core/configmaps",
+        ["v1/Service"] = "core/services",
+        ["v1/PersistentVolumeClaim"] = "core/persistentvolumeclaims",
+        ["v1/ServiceAccount"] = "core/serviceaccounts",
+        ["v1/ResourceQuota"] = "core/resourcequotas",
+        ["v1/LimitRange"] = "core/limitranges",
+        ["v1/Secret"] = "core/secrets",
+        ["apps/v1/Deployment"] = "apps/deployments",
+        ["apps/v1/StatefulSet"] = "apps/statefulsets",
+        ["batch/v1/Job"] = "batch/jobs",
+        ["networking.k8s.io/v1/Ingress"] = "networking.k8s.io/ingresses",
+        ["networking.k8s.io/v1/NetworkPolicy"] = "networking.k8s.io/networkpolicies",
+    };
+
+    [Theory]
+    [InlineData("values.yaml")]
+    [InlineData("values-local.yaml")]
+    [InlineData("values-prod.yaml")]
+    public void TheWorkerCanInstallUpgradeAndUninstallEveryKindTheStoreChartRenders(string storeValuesFile)
+    {
+        var store = StoreChart.Render(storeValuesFile);
+        var granted = WorkerRole(PlatformChart.Render("values-prod.yaml")).Rules
+            .SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(res => (Key: $"{(g.Length == 0 ? "core" : g)}/{res}", r.Verbs))))
+            .GroupBy(x => x.Key).ToDictionary(g => g.Key, g => g.SelectMany(x => x.Verbs).ToHashSet());
+
+        // helm keeps its release records as Secrets in the store namespace, whatever the chart renders.
+        var kinds = store.Objects.Select(o => $"{o.Object.ApiVersion}/{o.Kind}").Append("v1/Secret").Distinct();
+        foreach (var kind in kinds)
+        {
+            Assert.True(ResourceOfKind.TryGetValue(kind, out var resource),
+                $"the store chart renders {kind}: add it to the worker's ClusterRole, this test, and docs/security.md (or explain why not)");
+            Assert.True(granted.TryGetValue(resource, out var verbs), $"the worker may not manage {resource}");
+            Assert.Superset(Manage.ToHashSet(), verbs);
+        }
+        // What the engine reads besides: pods and Warning events, for readiness and messages.
+        Assert.Contains("list", granted["core/pods"]);
+        Assert.Contains("list", granted["core/events"]);
+        Assert.Equal(["create", "delete", "get", "list"], granted["core/namespaces"].Order());
+    }
+
+    [Fact]
+    public void TheStoreChartCreatesNoRbacSoTheWorkerNeedsNoEscalateOrBind()
+    {
+        foreach (var valuesFile in new[] { "values-local.yaml", "values-prod.yaml" })
+        {
+            var kinds = StoreChart.Render(valuesFile).Objects.Select(o => o.Kind).ToHashSet();
+            Assert.Empty(kinds.Intersect(["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Namespace"]));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void OnlyTheWorkerAccountIsBoundAndOnlyWorkerPodsHoldAToken(string valuesFile)
+    {
+        var chart = PlatformChart.Render(valuesFile);
+        var binding = chart.OfType<V1ClusterRoleBinding>().Single();
+        var role = WorkerRole(chart);
+
+        Assert.Equal(role.Metadata.Name, binding.RoleRef.Name);
+        Assert.Equal("ClusterRole", binding.RoleRef.Kind);
+        var subject = Assert.Single(binding.Subjects);
+        Assert.Equal(("ServiceAccount", "storefleet-worker", PlatformChart.Namespace), (subject.Kind, subject.Name, subject.NamespaceProperty));
+        // Cluster-scoped names carry the namespace: two installs cannot overwrite each other's role.
+        Assert.Equal("storefleet-storefleet-worker", role.Metadata.Name);
+
+        var worker = chart.Pod("worker");
+        Assert.Equal("storefleet-worker", worker.Spec.ServiceAccountName);
+        var others = RenderedChart.Parse(string.Join("\n---\n", chart.Objects
+            .Where(o => !(o.Object is V1Deployment d && d.Metadata.Name == "storefleet-worker") && !(o.Object is V1ServiceAccount sa && sa.Metadata.Name == "storefleet-worker"))
+            .Select(o => o.Yaml)));
+        ChartPolicies.AssertNone(ChartPolicies.MountedServiceAccountTokens(others), "service account tokens");
+        foreach (var account in chart.OfType<V1ServiceAccount>().Where(a => a.Metadata.Name != "storefleet-worker"))
+        {
+            Assert.False(account.AutomountServiceAccountToken, $"{account.Metadata.Name} mounts a token");
+        }
+        Assert.Equal("storefleet-api", chart.Pod("api").Spec.ServiceAccountName);
+        Assert.Equal("storefleet-dashboard", chart.Pod("dashboard").Spec.ServiceAccountName);
+    }
+}
