@@ -26,3 +26,5 @@ tool() { dotnet "$work/tool/Storefleet.Bench.dll" "$@"; }
 export ConnectionStrings__Storefleet="$PG" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
   Auth__SigningKey="bench-signing-key-bench-signing-key-0123456789" Secrets__EncryptionKey="$(head -c 32 /dev/urandom | base64)"
 app migrate
+# PG_LOG=1: log every statement, to see what the platform sends (services/pg.log in the work folder).
+if [ -n "${PG_LOG:-}" ]; then psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null; fi

@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 n=${1:-2000}; m=${2:-1000}
 
 start_worker() {
-  env Roles=worker Urls=http://127.0.0.1:0 Database__MigrateOnStartup=false Cluster__Mode=simulated "$@" \
+  env DOTNET_PerfMapEnabled="${PERF:+1}" Roles=worker Urls=http://127.0.0.1:0 Database__MigrateOnStartup=false Cluster__Mode=simulated "$@" \
     dotnet "$work/app/Storefleet.dll" --contentRoot "$work/app" >"$work/worker.log" 2>&1 &
   worker=$!; pids+=("$worker")
   sleep 3
@@ -16,17 +16,23 @@ start_worker() {
 
 echo "== 1. zero-latency lifecycle: $n stores, one worker"
 start_worker Cluster__Simulated__StepDelay=00:00:00 Cluster__Simulated__TimeToReady=00:00:00 Cluster__Simulated__NamespaceTerminationDelay=00:00:00
-# TRACE=path/to/dotnet-trace: profile the worker during the run and print its hottest methods.
-if [ -n "${TRACE:-}" ]; then
-  "$TRACE" collect -p "$worker" --profile dotnet-sampled-thread-time,dotnet-common -o "$work/worker.nettrace" >/dev/null 2>&1 & tracer=$!; sleep 2
+# PERF=1: sample the worker's CPU with perf (JIT frames named through DOTNET_PerfMapEnabled) and print the hottest frames.
+if [ -n "${PERF:-}" ]; then
+  perf record -F 499 -g -p "$worker" -o "$work/perf.data" >/dev/null 2>&1 & profiler=$!
 fi
+echo "warm-up (JIT, pools), not measured:"; tool engine "$PG" "$worker" 200 | sed 's/^/  /'
+echo "measured:"
 tool engine "$PG" "$worker" "$n"
-if [ -n "${TRACE:-}" ]; then
-  kill -INT "$tracer"; wait "$tracer" || true
-  "$TRACE" report "$work/worker.nettrace" topN -n 40 --inclusive 2>/dev/null | head -60 || true
-  "$TRACE" report "$work/worker.nettrace" topN -n 30 2>/dev/null | head -45 || true
+if [ -n "${PERF:-}" ]; then
+  kill -TERM "$profiler"; wait "$profiler" || true
+  perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -40
+  perf report -i "$work/perf.data" --children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | grep -i -E 'storefleet|EntityFramework|Npgsql|Prometheus|Logging|Json' | head -40
 fi
 kill "$worker"; wait "$worker" 2>/dev/null || true
+
+if [ -n "${PG_LOG:-}" ]; then
+  grep -oE 'statement: [A-Za-z]+( [^ ]+){0,3}' "$work/services/pg.log" | sed -E 's/\$[0-9]+/$/g' | sort | uniq -c | sort -rn | head -25
+fi
 
 echo "== 2. simulated time-to-ready 60 s: $m stores at once, one worker"
 start_worker Cluster__Simulated__StepDelay=00:00:00 Cluster__Simulated__TimeToReady=00:01:00

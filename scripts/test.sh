@@ -21,7 +21,20 @@ dotnet test Storefleet.slnx --logger "trx" --logger "console;verbosity=minimal" 
 
 sum() { grep -ho " $1=\"[0-9]*\"" TestResults/*.trx 2>/dev/null | awk -F'"' '{s+=$2} END{print s+0}'; }
 passed=$(sum passed); failed=$(( $(sum failed) + $(sum error) )); skipped=$(( $(sum total) - $(sum executed) ))
-[ -n "${KUBECONFIG:-}" ] || echo "note: the real-cluster suite was skipped (KUBECONFIG is not set; see docs/operations.md to run it against k3d)"
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build failure runs no test: count it
+echo ".NET: $passed passed, $failed failed, $skipped skipped"
+[ -n "${KUBECONFIG:-}" ] || echo "note: the real-cluster suite was skipped (KUBECONFIG is not set; see docs/operations.md to run it against k3d)"
+
+echo "== dashboard tests (Vitest, next build, end-to-end in Chromium against the real API)"
+api_dll="$root/src/Storefleet/bin/Debug/net10.0/Storefleet.dll"
+[ -f "$api_dll" ] || dotnet build src/Storefleet -v quiet -nologo >/dev/null
+dash_log=$(mktemp)
+STOREFLEET_API_DLL="$api_dll" dashboard/scripts/test.sh 2>&1 | tee "$dash_log"; dash_rc=${PIPESTATUS[0]}
+read -r dash_passed dash_failed < <(tail -n 1 "$dash_log" | awk '/passed,.*failed/ {print $1, $3}')
+rm -f "$dash_log"
+dash_passed=${dash_passed:-0}; dash_failed=${dash_failed:-0}
+if [ "$dash_rc" -ne 0 ] && [ "$dash_failed" -eq 0 ]; then dash_failed=1; fi
+
+passed=$((passed + dash_passed)); failed=$((failed + dash_failed))
 echo "$passed passed, $failed failed, $skipped skipped"
-[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$rc" -eq 0 ] && [ "$dash_rc" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -73,22 +73,26 @@ static class Bench
     public static async Task<int> Engine(string pg, int workerPid, int count)
     {
         var owner = await EnsureOwner(pg);
+        var tx0 = await Scalar(pg, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()");
         var cpu0 = CpuSeconds(workerPid);
         var clock = Stopwatch.StartNew();
-        var ids = await InsertStores(pg, owner, count, "eng");
-        await WaitUntil(pg, $"SELECT count(*) FROM \"Stores\" WHERE \"Phase\" = 'Ready' AND \"Slug\" LIKE 'eng-%'", count, TimeSpan.FromMinutes(5), "Ready");
+        var prefix = $"eng{DateTime.UtcNow:HHmmss}";
+        var ids = await InsertStores(pg, owner, count, prefix);
+        await WaitUntil(pg, $"SELECT count(*) FROM \"Stores\" WHERE \"Phase\" = 'Ready' AND \"Slug\" LIKE '{prefix}-%'", count, TimeSpan.FromMinutes(5), "Ready");
         var readyAt = clock.Elapsed;
         await Execute(pg, """
             UPDATE "Stores" SET "DeletionRequestedAt" = now(), "Phase" = 'Deleting', "Generation" = "Generation" + 1, "DueAt" = now(), "UpdatedAt" = now()
-            WHERE "Slug" LIKE 'eng-%'; SELECT pg_notify('storefleet_queue', '');
-            """);
-        await WaitUntil(pg, "SELECT count(*) FROM \"Stores\" WHERE \"Slug\" LIKE 'eng-%'", 0, TimeSpan.FromMinutes(5), "deleted");
+            WHERE "Slug" LIKE '{prefix}-%'; SELECT pg_notify('storefleet_queue', '');
+            """.Replace("{prefix}", prefix));
+        await WaitUntil(pg, $"SELECT count(*) FROM \"Stores\" WHERE \"Slug\" LIKE '{prefix}-%'", 0, TimeSpan.FromMinutes(5), "deleted");
         var total = clock.Elapsed;
         var cpu = CpuSeconds(workerPid) - cpu0;
+        var transactions = await Scalar(pg, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()") - tx0;
         Console.WriteLine($"stores: {count}");
         Console.WriteLine($"create->Ready: {readyAt.TotalSeconds:0.00} s; create->Ready->deleted: {total.TotalSeconds:0.00} s");
         Console.WriteLine($"throughput: {count / total.TotalSeconds:0.0} store lifecycles/s");
         Console.WriteLine($"worker CPU: {cpu:0.00} s total, {cpu * 1000 / count:0.00} ms per store lifecycle");
+        Console.WriteLine($"database transactions: {transactions / (double)count:0.0} per store lifecycle (all clients)");
         return 0;
     }
 
@@ -158,6 +162,14 @@ static class Bench
             if (clock.Elapsed > timeout) throw new TimeoutException($"only {n} of {expected} {what} after {timeout}");
             await Task.Delay(100);
         }
+    }
+
+    private static async Task<long> Scalar(string pg, string sql)
+    {
+        await using var conn = new NpgsqlConnection(pg);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
     private static async Task Execute(string pg, string sql)

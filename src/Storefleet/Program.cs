@@ -12,9 +12,17 @@ using Storefleet.Secrets;
 using Storefleet.Stores;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddStorefleetDatabase();
+
+// `storefleet migrate` applies the database migrations and exits (the platform chart's pre-upgrade Job).
+// It needs nothing but the database: no keys, no cluster.
+if (args.Contains("migrate"))
+{
+    await builder.Build().Services.MigrateDatabaseAsync();
+    return;
+}
 
 builder.AddApiDefaults();
-builder.AddStorefleetDatabase();
 builder.AddStorefleetAuth();
 builder.AddCredentialProtection();
 builder.AddRateLimits();
@@ -25,12 +33,6 @@ builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Store
 
 var app = builder.Build();
 
-// `storefleet migrate` applies the database migrations and exits (the platform chart's pre-upgrade Job).
-if (args.Contains("migrate"))
-{
-    await app.Services.MigrateDatabaseAsync();
-    return;
-}
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true)) await app.Services.MigrateDatabaseAsync();
 await app.Services.SeedAdminAsync();
 app.Services.GetRequiredService<PlatformInfo>().LogAtStartup(app.Logger);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Features;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
@@ -74,6 +75,10 @@ public static class ApiDefaults
 
     public static WebApplication UseApiDefaults(this WebApplication app)
     {
+        // The client's address (per-IP sign-in limits, the audit log) arrives in X-Forwarded-For from the
+        // dashboard's server-side proxy and the ingress. Only proxies on loopback are trusted by default;
+        // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true (the platform chart) trusts the cluster network too.
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();

@@ -145,7 +145,9 @@ public static class StoreDecision
             case ReleaseState.Absent:
                 return new(StepAction.Install, Requeue.Now, "Installing", $"Installing the store chart {store.ChartVersion}.");
         }
-        if (release.ChartVersion != store.ChartVersion || store.ObservedGeneration < store.Generation)
+        // Only a spec change (a new generation: retry, a fleet upgrade bumping ChartVersion) re-applies the release.
+        // Comparing chart versions alone would loop forever if the chart on disk differs from the stamped version.
+        if (store.ObservedGeneration < store.Generation)
             return new(StepAction.Install, Requeue.Now, "Upgrading", $"Upgrading release {store.Slug} to chart {store.ChartVersion}.");
 
         if (seen.Setup.State == ComponentState.Failed)

@@ -47,15 +47,6 @@ public sealed class StoreQueue(IDbContextFactory<StorefleetDb> databases, TimePr
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseExpiresAt, until).SetProperty(x => x.DueAt, until), ct) == 1;
     }
 
-    /// <summary>Gives a lease back with the store due now (it still has work to do).</summary>
-    public async Task ReleaseAsync(Guid id, string owner, CancellationToken ct)
-    {
-        await using var db = await databases.CreateDbContextAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.Stores.Where(s => s.Id == id && s.LeaseOwner == owner).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null).SetProperty(x => x.DueAt, now), ct);
-    }
-
     /// <summary>How long until the next unleased store is due (zero if one is due now; null if none is scheduled).</summary>
     public async Task<TimeSpan?> NextDueInAsync(CancellationToken ct)
     {

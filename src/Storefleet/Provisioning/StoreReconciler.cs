@@ -13,6 +13,8 @@ public sealed class WorkerOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Steps taken in one lease while each makes progress, before the store goes back to the queue.</summary>
     public int MaxStepsPerLease { get; set; } = 8;
+    /// <summary>Within one lease, progress is written at least this often (and always when the lease ends).</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>Upper bound on an idle worker's sleep: a safety net should a wake-up notification be lost.</summary>
     public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(5);
 }
@@ -26,28 +28,55 @@ public sealed class StoreReconciler(
     IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
     ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, ILogger<StoreReconciler> log)
 {
+    private enum StepOutcome { Continue, Scheduled, Forgotten }
+
     /// <summary>
-    /// Reconciles a leased store for up to <paramref name="maxSteps"/> steps while each makes progress, with one
-    /// database context and the store loaded once. Returns true when it still has work (the caller puts it back
-    /// in the queue, due now); false when it is scheduled, gone, or no longer ours.
+    /// Reconciles a leased store, with one database context and the store loaded once: steps follow each other
+    /// while each makes progress (up to <paramref name="maxSteps"/>), then the lease is given back with the next
+    /// due time. Results are written at the end and whenever <see cref="WorkerOptions.FlushInterval"/> has passed,
+    /// so slow real steps show up live while instant simulated ones cost one write. Deferring is safe: every
+    /// action is idempotent and observed again by whoever holds the lease next.
     /// </summary>
-    public async Task<bool> ReconcileAsync(Guid id, string owner, int maxSteps, CancellationToken ct)
+    public async Task ReconcileAsync(Guid id, string owner, int maxSteps, TimeSpan flushInterval, CancellationToken ct)
     {
         await using var db = await databases.CreateDbContextAsync(ct);
-        var store = await db.Stores.SingleOrDefaultAsync(s => s.Id == id && s.LeaseOwner == owner, ct);
-        if (store is null) return false; // deleted, or our lease was taken over
-        for (var step = 0; step < maxSteps; step++)
-            if (!await StepAsync(db, store, owner, ct)) return false;
-        return true;
+        var leased = await db.Stores.Where(s => s.Id == id && s.LeaseOwner == owner)
+            .Select(s => new { Store = s, OwnerEmail = db.Users.Where(u => u.Id == s.OwnerId).Select(u => u.Email).FirstOrDefault() })
+            .SingleOrDefaultAsync(ct);
+        if (leased is null) return; // deleted, or our lease was taken over
+        var store = leased.Store;
+        var pending = new List<StoreEvent>();
+        var sinceWrite = System.Diagnostics.Stopwatch.StartNew();
+        for (var step = 1; ; step++)
+        {
+            var outcome = await StepAsync(store, leased.OwnerEmail ?? "", pending, ct);
+            if (outcome == StepOutcome.Forgotten)
+            {
+                db.Stores.Remove(store);
+                await SaveAsync(db, store, owner, pending, release: false, ct);
+                return;
+            }
+            if (outcome == StepOutcome.Scheduled || step >= maxSteps)
+            {
+                // Out of steps but still progressing: DueAt is now, so it goes back to the queue and other stores get a turn.
+                await SaveAsync(db, store, owner, pending, release: true, ct);
+                return;
+            }
+            if (sinceWrite.Elapsed >= flushInterval)
+            {
+                if (!await SaveAsync(db, store, owner, pending, release: false, ct)) return;
+                sinceWrite.Restart();
+            }
+        }
     }
 
-    /// <summary>One observe → decide → act → write. Returns true when the store wants another step right away (and we still hold the lease).</summary>
-    private async Task<bool> StepAsync(StorefleetDb db, Store store, string owner, CancellationToken ct)
+    /// <summary>One observe → decide → act, applied to the tracked store; events go to <paramref name="pending"/>.</summary>
+    private async Task<StepOutcome> StepAsync(Store store, string ownerEmail, List<StoreEvent> pending, CancellationToken ct)
     {
         var id = store.Id;
         var now = clock.GetUtcNow().UtcDateTime;
         var target = new StoreRef(store.Id, store.Slug);
-        var events = new List<StoreEvent>();
+        var events = pending;
         if (store.Phase == StorePhase.Pending)
             events.Add(StoreEvent.Normal(id, now, "Provisioning", "A provisioning worker picked up the store."));
         if (store.DeletionRequestedAt is null && store.ProvisioningDeadline is null && store.ReadyAt is null)
@@ -60,16 +89,18 @@ public sealed class StoreReconciler(
             decision = StoreDecision.Decide(store, seen, now, policy);
             if (seen.StorefrontUrl is { } url && store.DeletionRequestedAt is null)
                 (store.StorefrontUrl, store.AdminUrl) = (url, url.TrimEnd('/') + "/wp-admin/");
-            await ActAsync(store, decision, events, now, ct);
+            await ActAsync(store, ownerEmail, decision, events, now, ct);
         }
         catch (ClusterException e)
         {
-            return await FailAsync(db, store, owner, e.Reason, e.Message, events, now, ct);
+            Fail(store, e.Reason, e.Message, events, now);
+            return StepOutcome.Scheduled;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             log.LogError(e, "Reconciling store {StoreId} failed unexpectedly", id);
-            return await FailAsync(db, store, owner, "InternalError", "An unexpected error occurred in the provisioning worker; it has been logged.", events, now, ct);
+            Fail(store, "InternalError", "An unexpected error occurred in the provisioning worker; it has been logged.", events, now);
+            return StepOutcome.Scheduled;
         }
 
         metrics.Reconciled(decision.Action);
@@ -92,20 +123,17 @@ public sealed class StoreReconciler(
 
         if (decision.Action == StepAction.Forget)
         {
-            db.Stores.Remove(store);
             events.Add(StoreEvent.Normal(id, now, "Deleted", "The store and everything it owned are gone."));
-            db.StoreEvents.AddRange(events);
-            return await SaveAsync(db, store, owner, events, requeueNow: false, ct, deleted: true);
+            return StepOutcome.Forgotten;
         }
 
         var continueNow = decision.Requeue == Requeue.Now;
         store.DueAt = continueNow ? now : NextDue(decision.Requeue, store.Attempt, now);
         store.UpdatedAt = now;
-        db.StoreEvents.AddRange(events);
-        return await SaveAsync(db, store, owner, events, continueNow, ct);
+        return continueNow ? StepOutcome.Continue : StepOutcome.Scheduled;
     }
 
-    private async Task ActAsync(Store store, Decision decision, List<StoreEvent> events, DateTime now, CancellationToken ct)
+    private async Task ActAsync(Store store, string ownerEmail, Decision decision, List<StoreEvent> events, DateTime now, CancellationToken ct)
     {
         var target = new StoreRef(store.Id, store.Slug);
         var id = store.Id;
@@ -122,7 +150,7 @@ public sealed class StoreReconciler(
                 events.Add(StoreEvent.Normal(id, now, "CredentialsReady", "The database and admin passwords are in Secret store-credentials (generated once, never regenerated)."));
                 break;
             case StepAction.Install:
-                await cluster.InstallAsync(new StoreRelease(target, store.Name, store.ChartVersion, await OwnerEmail(store, ct)), ct);
+                await cluster.InstallAsync(new StoreRelease(target, store.Name, store.ChartVersion, ownerEmail), ct);
                 store.ObservedGeneration = store.Generation;
                 events.Add(StoreEvent.Normal(id, now, decision.Reason == "Installing" ? "ReleaseInstalled" : "ReleaseUpgraded",
                     $"helm upgrade --install {target.ReleaseName} (chart {store.ChartVersion}) in {target.Namespace}."));
@@ -146,14 +174,8 @@ public sealed class StoreReconciler(
         }
     }
 
-    private async Task<string> OwnerEmail(Store store, CancellationToken ct)
-    {
-        await using var db = await databases.CreateDbContextAsync(ct);
-        return await db.Users.Where(u => u.Id == store.OwnerId).Select(u => u.Email).SingleOrDefaultAsync(ct) ?? "admin@example.com";
-    }
-
     /// <summary>A failed observe or action: report it, back off, and give up once past the provisioning deadline.</summary>
-    private async Task<bool> FailAsync(StorefleetDb db, Store store, string owner, string reason, string message, List<StoreEvent> events, DateTime now, CancellationToken ct)
+    private void Fail(Store store, string reason, string message, List<StoreEvent> events, DateTime now)
     {
         metrics.Error(reason);
         store.Attempt++;
@@ -179,37 +201,39 @@ public sealed class StoreReconciler(
         var others = store.Conditions.Where(c => c.Type != StoreConditions.Ready).Select(Clone).ToList();
         store.Conditions = StoreConditions.WithReady(others, wasReady && !pastDeadline && !deleting ? "Unknown" : "False", readyReason, readyMessage, now);
         store.UpdatedAt = now;
-        db.StoreEvents.AddRange(events);
-        return await SaveAsync(db, store, owner, events, requeueNow: false, ct);
     }
 
     private static StoreCondition Clone(StoreCondition c) =>
         new() { Type = c.Type, Status = c.Status, Reason = c.Reason, Message = c.Message, LastTransitionTime = c.LastTransitionTime };
 
     /// <summary>
-    /// Writes the step's outcome, fenced by the lease and the spec generation. If the tenant changed the
-    /// spec meanwhile (deleted it, asked for a retry) the outcome is stale: keep the events (they are facts)
-    /// and hand the store straight back to the queue so the next step starts from the new spec.
+    /// Writes the outcome so far, fenced by the lease and the spec generation, and optionally gives the lease
+    /// back. If the tenant changed the spec meanwhile (deleted it, asked for a retry) the outcome is stale: keep
+    /// the events (they are facts) and hand the store straight back to the queue so the next step starts from
+    /// the new spec. Returns false when the store is no longer ours to continue with.
     /// </summary>
-    private async Task<bool> SaveAsync(StorefleetDb db, Store store, string owner, List<StoreEvent> events, bool requeueNow, CancellationToken ct, bool deleted = false)
+    private async Task<bool> SaveAsync(StorefleetDb db, Store store, string owner, List<StoreEvent> pending, bool release, CancellationToken ct)
     {
-        if (!requeueNow && !deleted)
+        if (release)
         {
             store.LeaseOwner = null;
             store.LeaseExpiresAt = null;
         }
+        db.StoreEvents.AddRange(pending);
         try
         {
             await db.SaveChangesAsync(ct);
-            foreach (var e in events) db.Entry(e).State = EntityState.Detached;
+            foreach (var e in pending) db.Entry(e).State = EntityState.Detached;
+            pending.Clear();
             changes.Publish(store.OwnerId, store.Id);
-            return requeueNow;
+            return true;
         }
         catch (DbUpdateConcurrencyException)
         {
             db.ChangeTracker.Clear();
-            db.StoreEvents.AddRange(events.Select(e => new StoreEvent { StoreId = e.StoreId, Time = e.Time, Type = e.Type, Reason = e.Reason, Message = e.Message }));
+            db.StoreEvents.AddRange(pending.Select(e => new StoreEvent { StoreId = e.StoreId, Time = e.Time, Type = e.Type, Reason = e.Reason, Message = e.Message }));
             await db.SaveChangesAsync(ct);
+            pending.Clear();
             var now = clock.GetUtcNow().UtcDateTime;
             await db.Stores.Where(s => s.Id == store.Id && s.LeaseOwner == owner)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);

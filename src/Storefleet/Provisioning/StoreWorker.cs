@@ -25,7 +25,11 @@ public sealed class StoreWorker(
             try
             {
                 var free = slots.CurrentCount;
-                var leased = free > 0 ? await queue.LeaseDueAsync(Identity, free, o.LeaseDuration, stoppingToken) : [];
+                // Lease in batches: while busy, wait until a quarter of the slots are free, so one lease
+                // query serves several stores instead of one query per finished store.
+                var busy = free < o.Concurrency;
+                var worthLeasing = free > 0 && (!busy || free >= Math.Max(1, o.Concurrency / 4));
+                var leased = worthLeasing ? await queue.LeaseDueAsync(Identity, free, o.LeaseDuration, stoppingToken) : [];
                 foreach (var id in leased)
                 {
                     await slots.WaitAsync(stoppingToken);
@@ -41,7 +45,7 @@ public sealed class StoreWorker(
                 if (leased.Count > 0 && leased.Count == free) continue; // there may be more due right now
 
                 // Nothing (more) to lease: sleep until a store changes, a slot frees, or the next one is due.
-                var wait = free == 0 ? o.IdlePoll : await queue.NextDueInAsync(stoppingToken) ?? o.IdlePoll;
+                var wait = worthLeasing ? await queue.NextDueInAsync(stoppingToken) ?? o.IdlePoll : o.IdlePoll;
                 if (wait > o.IdlePoll) wait = o.IdlePoll;
                 if (wait > TimeSpan.Zero) await signal.WaitAsync(wait, stoppingToken);
             }
@@ -68,9 +72,7 @@ public sealed class StoreWorker(
         var renewal = RenewWhileRunningAsync(id, leaseLost);
         try
         {
-            // Still progressing after MaxStepsPerLease: back to the queue (due now) to let other stores have a turn.
-            if (await reconciler.ReconcileAsync(id, Identity, o.MaxStepsPerLease, leaseLost.Token))
-                await queue.ReleaseAsync(id, Identity, leaseLost.Token);
+            await reconciler.ReconcileAsync(id, Identity, o.MaxStepsPerLease, o.FlushInterval, leaseLost.Token);
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested)
         {

@@ -99,12 +99,16 @@ public class CrashTests(ITestOutputHelper output)
         start.Environment["Provisioning__Worker__Concurrency"] = "8";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
-        var log = File.AppendText(Path.Combine(dir, "worker.log"));
-        log.AutoFlush = true;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.Exited += (_, _) => { lock (log) log.Dispose(); };
-        process.EnableRaisingEvents = true;
+        // Appends line by line: output can still arrive after the process was killed, so no writer is kept open.
+        var log = Path.Combine(dir, "worker.log");
+        var gate = new object();
+        void Append(string? line)
+        {
+            if (line is null) return;
+            lock (gate) File.AppendAllText(log, line + Environment.NewLine);
+        }
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

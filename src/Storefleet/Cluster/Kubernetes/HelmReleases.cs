@@ -15,6 +15,8 @@ public static class HelmReleases
             "--history-max", "10",
             "--timeout", $"{(int)timeout.TotalSeconds}s",
         };
+        // A chart from a registry is pinned to the store's chart version; a local chart directory is what it is.
+        if (chart.StartsWith("oci://", StringComparison.Ordinal)) args.AddRange(["--version", release.ChartVersion]);
         foreach (var file in valuesFiles) args.AddRange(["--values", file]);
         // Last, so the store's own values win over the operator's local/production defaults.
         args.AddRange(["--values", generatedValues]);
