@@ -23,6 +23,8 @@ public static class DatabaseSetup
             // state, and the reset was a round trip on every context (a third of all statements under load).
             var connection = new NpgsqlConnectionStringBuilder(postgres);
             if (!postgres.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) connection.NoResetOnClose = true;
+            // The same few queries run all day: let Npgsql prepare them so PostgreSQL parses and plans each once per connection.
+            if (!postgres.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) connection.MaxAutoPrepare = 64;
             Register<PostgresStorefleetDb>(builder.Services, o => o.UseNpgsql(connection.ToString()));
         }
         else

@@ -161,10 +161,13 @@ public static class StoresApi
             : TypedResults.Ok(new Page<StoreResponse>([.. page.Items.Select(StoreResponse.From)], page.NextCursor));
     }
 
+    // The hottest read of the API (dashboards poll it): compiled once instead of translated per request.
+    private static readonly Func<StorefleetDb, Guid, Guid, Task<Store?>> OwnStore =
+        EF.CompileAsyncQuery((StorefleetDb db, Guid id, Guid ownerId) => db.Stores.AsNoTracking().FirstOrDefault(s => s.Id == id && s.OwnerId == ownerId));
+
     private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, ClaimsPrincipal principal, StorefleetDb db)
     {
-        var ownerId = principal.UserId();
-        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+        var store = await OwnStore(db, id, principal.UserId());
         return store is null ? NotFound(id) : TypedResults.Ok(StoreResponse.From(store));
     }
 

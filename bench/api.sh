@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# API read benchmark (issue 2 targets): wrk on loopback against the API on PostgreSQL holding 10,000 stores of
+# 100 users, every request authenticated as the store's owner.
+#   GET /stores/{id}       target >= 5,000 req/s, p99 <= 25 ms
+#   GET /stores?limit=50   target >= 2,000 req/s, p99 <= 50 ms
+# Usage: bench/api.sh [seconds per run, default 20] [connections, default 64]
+source "$(dirname "$0")/common.sh"
+duration=${1:-20}; connections=${2:-64}
+
+tool seed-api "$PG" "$work"
+env Roles=api Urls=http://127.0.0.1:18080 Database__MigrateOnStartup=false Cluster__Mode=simulated \
+  Auth__SigningKey="bench-signing-key-bench-signing-key-0123456789" \
+  dotnet "$work/app/Storefleet.dll" --contentRoot "$work/app" >"$work/api.log" 2>&1 &
+api=$!; pids+=("$api")
+for _ in $(seq 100); do curl -fs -o /dev/null http://127.0.0.1:18080/healthz && break; sleep 0.2; done
+kill -0 "$api" || { cat "$work/api.log"; exit 1; }
+
+# CPU seconds (utime+stime) of a process, and of all PostgreSQL backends together: where the time goes.
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+pg_cpu() { local t=0; for p in $(pgrep -u postgres postgres); do t=$(awk -v t="$t" '{print t + ($14 + $15) / 100}' "/proc/$p/stat" 2>/dev/null || echo "$t"); done; echo "$t"; }
+
+run() { # mode, label
+  echo "== $2 (warm-up 5 s, then ${duration} s, $connections connections, 2 threads)"
+  REQUESTS="$work/requests.txt" MODE=$1 wrk -t2 -c"$connections" -d5s -s bench/wrk-stores.lua http://127.0.0.1:18080 >/dev/null
+  local api0 pg0 out
+  api0=$(cpu "$api"); pg0=$(pg_cpu)
+  out=$(REQUESTS="$work/requests.txt" MODE=$1 wrk -t2 -c"$connections" -d"${duration}s" --latency -s bench/wrk-stores.lua http://127.0.0.1:18080)
+  grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|requests in|errors" <<<"$out"
+  local requests; requests=$(grep -oE '^ +[0-9]+ requests' <<<"$out" | tr -dc 0-9)
+  awk -v a="$(cpu "$api")" -v a0="$api0" -v p="$(pg_cpu)" -v p0="$pg0" -v n="$requests" -v d="$duration" \
+    'BEGIN { printf "  CPU per request: API %.0f us, PostgreSQL %.0f us (machine: 2 cores = %.0f us per request at this rate)\n", (a-a0)*1e6/n, (p-p0)*1e6/n, 2*d*1e6/n }'
+}
+# TRACE=path/to/dotnet-trace: profile the API for 10 s under GET /stores/{id} load and print the hottest methods.
+if [ -n "${TRACE:-}" ]; then
+  REQUESTS="$work/requests.txt" MODE=get wrk -t2 -c"$connections" -d5s -s bench/wrk-stores.lua http://127.0.0.1:18080 >/dev/null
+  REQUESTS="$work/requests.txt" MODE=get wrk -t2 -c"$connections" -d14s -s bench/wrk-stores.lua http://127.0.0.1:18080 >/dev/null &
+  "$TRACE" collect -p "$api" --profile dotnet-sampled-thread-time --duration 00:00:00:10 -o "$work/api.nettrace" >/dev/null 2>&1
+  wait
+  "$TRACE" report "$work/api.nettrace" topN -n 60 --inclusive 2>/dev/null | grep -vE "Wait|Semaphore|Thread\.|Threads|Activities|Socket|Monitor|Timer|Start\(|Callback|MoveNext\(\)|Blocking" | head -60
+  exit 0
+fi
+run get "GET /stores/{id}"
+run list "GET /stores?limit=50"
