@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -162,8 +163,12 @@ public static class StoresApi
     }
 
     // The hottest read of the API (dashboards poll it): compiled once instead of translated per request.
-    private static readonly Func<StorefleetDb, Guid, Guid, Task<Store?>> OwnStore =
-        EF.CompileAsyncQuery((StorefleetDb db, Guid id, Guid ownerId) => db.Stores.AsNoTracking().FirstOrDefault(s => s.Id == id && s.OwnerId == ownerId));
+    // A compiled query binds to the provider it first ran on, so there is one per database type.
+    private static readonly ConcurrentDictionary<Type, Func<StorefleetDb, Guid, Guid, Task<Store?>>> OwnStoreQueries = new();
+
+    private static Task<Store?> OwnStore(StorefleetDb db, Guid id, Guid ownerId) =>
+        OwnStoreQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
+            (StorefleetDb context, Guid storeId, Guid owner) => context.Stores.AsNoTracking().FirstOrDefault(s => s.Id == storeId && s.OwnerId == owner)))(db, id, ownerId);
 
     private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, ClaimsPrincipal principal, StorefleetDb db)
     {
