@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
@@ -179,33 +181,45 @@ public static class StoresApi
     private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> DeleteStore(
         Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
     {
-        var ownerId = principal.UserId();
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync();
         // Only the first request flips the store to Deleting; repeating it is a no-op that still answers 202.
-        var requested = await db.Stores
-            .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null)
-            .ExecuteUpdateAsync(s => s
+        var (store, _) = await ChangeSpecAsync(db, audit, queue, changes, id, principal.UserId(),
+            when: s => s.DeletionRequestedAt == null,
+            set: s => s
                 .SetProperty(x => x.DeletionRequestedAt, now)
                 .SetProperty(x => x.Phase, StorePhase.Deleting)
-                .SetProperty(x => x.Generation, x => x.Generation + 1)
                 .SetProperty(x => x.DueAt, now)
-                .SetProperty(x => x.UpdatedAt, now));
+                .SetProperty(x => x.UpdatedAt, now),
+            StoreEvent.Normal(id, now, "DeletionRequested", "Deletion requested; the store and everything it owns will be removed."),
+            "store.delete");
+        return store is null ? NotFound(id) : TypedResults.Accepted($"/stores/{id}", StoreResponse.From(store));
+    }
+
+    /// <summary>
+    /// Changes the spec of one of the caller's stores when <paramref name="when"/> holds: the update (with a new
+    /// generation), its event and audit entry commit together; then the workers are woken and live streams told.
+    /// Returns the store as it is now (null if the caller has no such store) and whether it changed.
+    /// </summary>
+    private static async Task<(Store? Store, bool Changed)> ChangeSpecAsync(
+        StorefleetDb db, AuditLog audit, StoreQueueSignal queue, StoreChangeFeed changes, Guid id, Guid ownerId,
+        Expression<Func<Store, bool>> when, Action<UpdateSettersBuilder<Store>> set, StoreEvent happened, string action)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var changed = await db.Stores.Where(s => s.Id == id && s.OwnerId == ownerId).Where(when)
+            .ExecuteUpdateAsync(s =>
+            {
+                s.SetProperty(x => x.Generation, x => x.Generation + 1);
+                set(s);
+            }) == 1;
         var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
-        if (store is null) return NotFound(id);
-        if (requested == 1)
-        {
-            db.StoreEvents.Add(StoreEvent.Normal(id, now, "DeletionRequested", "Deletion requested; the store and everything it owns will be removed."));
-            audit.Record(db, "store.delete", "success", target: (id.ToString(), store.Name));
-            await db.SaveChangesAsync();
-        }
+        if (store is null || !changed) return (store, false);
+        db.StoreEvents.Add(happened);
+        audit.Record(db, action, "success", target: (id.ToString(), store.Name));
+        await db.SaveChangesAsync();
         await tx.CommitAsync();
-        if (requested == 1)
-        {
-            queue.Wake();
-            changes.Publish(ownerId, id);
-        }
-        return TypedResults.Accepted($"/stores/{id}", StoreResponse.From(store));
+        queue.Wake();
+        changes.Publish(ownerId, id);
+        return (store, true);
     }
 
     private static async Task<Results<Ok<Page<StoreEventResponse>>, ProblemHttpResult>> GetEvents(
@@ -226,32 +240,24 @@ public static class StoresApi
     private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(
         Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
     {
-        var ownerId = principal.UserId();
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync();
         // A new generation: the engine re-applies the release (which re-runs the setup job) under a fresh deadline.
-        var retried = await db.Stores
-            .Where(s => s.Id == id && s.OwnerId == ownerId && s.Phase == StorePhase.Error && s.DeletionRequestedAt == null)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.Generation, x => x.Generation + 1)
+        var (store, retried) = await ChangeSpecAsync(db, audit, queue, changes, id, principal.UserId(),
+            when: s => s.Phase == StorePhase.Error && s.DeletionRequestedAt == null,
+            set: s => s
                 .SetProperty(x => x.Phase, StorePhase.Pending)
                 .SetProperty(x => x.ProvisioningDeadline, (DateTime?)null)
                 .SetProperty(x => x.Attempt, 0)
                 .SetProperty(x => x.DueAt, now)
-                .SetProperty(x => x.UpdatedAt, now));
-        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+                .SetProperty(x => x.UpdatedAt, now),
+            StoreEvent.Normal(id, now, "RetryRequested", "Retry requested; provisioning starts again with a fresh deadline."),
+            "store.retry");
         if (store is null) return NotFound(id);
-        if (retried == 0)
+        if (!retried)
             return TypedResults.Problem(
                 title: "Nothing to retry",
                 detail: $"Only a store in Error can be retried; this one is {store.Phase}.",
                 statusCode: StatusCodes.Status409Conflict);
-        db.StoreEvents.Add(StoreEvent.Normal(id, now, "RetryRequested", "Retry requested; provisioning starts again with a fresh deadline."));
-        audit.Record(db, "store.retry", "success", target: (id.ToString(), store.Name));
-        await db.SaveChangesAsync();
-        await tx.CommitAsync();
-        queue.Wake();
-        changes.Publish(ownerId, id);
         return TypedResults.Accepted($"/stores/{id}", StoreResponse.From(store));
     }
 
