@@ -14,6 +14,8 @@ public static class AdminApi
         var group = app.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy);
         group.MapGet("/stores", ListAllStores).WithSummary("All tenants' stores, newest first");
         group.MapGet("/audit", ListAudit).WithSummary("The audit log, newest first");
+        group.MapPost("/stores/{id:guid}/retry", RetryAnyStore)
+            .WithSummary("Retry any tenant's store in Error (audited as the administrator)");
         return group;
     }
 
@@ -28,6 +30,10 @@ public static class AdminApi
             [.. page.Items.Select(s => new AdminStoreResponse(StoreResponse.From(s), s.OwnerId, owners.GetValueOrDefault(s.OwnerId, "")))],
             page.NextCursor));
     }
+
+    private static Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryAnyStore(
+        Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, Provisioning.StoreQueueSignal queue, StoreChangeFeed changes) =>
+        StoresApi.Retry(id, ownerId: null, db, audit, clock, queue, changes);
 
     private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAudit(
         StorefleetDb db, int? limit, string? cursor, string? action, string? targetId, string? actor)

@@ -201,24 +201,25 @@ public static class StoresApi
     /// Returns the store as it is now (null if the caller has no such store) and whether it changed.
     /// </summary>
     private static async Task<(Store? Store, bool Changed)> ChangeSpecAsync(
-        StorefleetDb db, AuditLog audit, StoreQueueSignal queue, StoreChangeFeed changes, Guid id, Guid ownerId,
+        StorefleetDb db, AuditLog audit, StoreQueueSignal queue, StoreChangeFeed changes, Guid id, Guid? ownerId,
         Expression<Func<Store, bool>> when, Action<UpdateSettersBuilder<Store>> set, StoreEvent happened, string action)
     {
         await using var tx = await db.Database.BeginTransactionAsync();
-        var changed = await db.Stores.Where(s => s.Id == id && s.OwnerId == ownerId).Where(when)
+        var mine = ownerId is { } owner ? db.Stores.Where(s => s.Id == id && s.OwnerId == owner) : db.Stores.Where(s => s.Id == id);
+        var changed = await mine.Where(when)
             .ExecuteUpdateAsync(s =>
             {
                 s.SetProperty(x => x.Generation, x => x.Generation + 1);
                 set(s);
             }) == 1;
-        var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
+        var store = await mine.AsNoTracking().SingleOrDefaultAsync();
         if (store is null || !changed) return (store, false);
         db.StoreEvents.Add(happened);
         audit.Record(db, action, "success", target: (id.ToString(), store.Name));
         await db.SaveChangesAsync();
         await tx.CommitAsync();
         queue.Wake();
-        changes.Publish(ownerId, id);
+        changes.Publish(store.OwnerId, id);
         return (store, true);
     }
 
@@ -237,12 +238,17 @@ public static class StoresApi
         return TypedResults.Ok(new Page<StoreEventResponse>(events, null));
     }
 
-    private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+    private static Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes) =>
+        Retry(id, principal.UserId(), db, audit, clock, queue, changes);
+
+    /// <summary>Retries a store in Error: the caller's own (<paramref name="ownerId"/>), or any store for an administrator (null).</summary>
+    internal static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> Retry(
+        Guid id, Guid? ownerId, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         // A new generation: the engine re-applies the release (which re-runs the setup job) under a fresh deadline.
-        var (store, retried) = await ChangeSpecAsync(db, audit, queue, changes, id, principal.UserId(),
+        var (store, retried) = await ChangeSpecAsync(db, audit, queue, changes, id, ownerId,
             when: s => s.Phase == StorePhase.Error && s.DeletionRequestedAt == null,
             set: s => s
                 .SetProperty(x => x.Phase, StorePhase.Pending)

@@ -148,6 +148,30 @@ public class EngineTests
     }
 
     [Fact]
+    public async Task AnAdministratorCanRetryATenantsStoreAndItIsAuditedUnderTheirName()
+    {
+        await using var app = new TestApp(settings: Engine.Fast(timeout: "00:00:01"));
+        var ana = await app.ClientFor("ana@example.com");
+        var admin = await app.ClientFor("root@example.com", Storefleet.Auth.Roles.Admin);
+        var sim = app.Service<SimulatedCluster>();
+        sim.Inject("stuck", SimulatedFault.InstallFails, times: 1000);
+        var store = await (await ana.PostJson("/stores", new { name = "Stuck" })).Read<StoreResponse>(HttpStatusCode.Accepted);
+        await app.WaitUntil(async db => await db.Stores.AnyAsync(s => s.Id == store.Id && s.Phase == StorePhase.Error && s.DueAt == null),
+            TimeSpan.FromSeconds(20), "the store gives up");
+        sim.ClearFaults("stuck");
+
+        var byTenant = await ana.PostAsync($"/admin/stores/{store.Id}/retry", null);
+        var byAdmin = await admin.PostAsync($"/admin/stores/{store.Id}/retry", null);
+        await app.WaitForPhase(store.Id, StorePhase.Ready);
+
+        Assert.Equal(HttpStatusCode.Forbidden, byTenant.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, byAdmin.StatusCode);
+        await using var db = app.NewDb();
+        var audit = await db.AuditLog.SingleAsync(a => a.Action == "store.retry");
+        Assert.Equal("root@example.com", audit.ActorEmail);
+    }
+
+    [Fact]
     public async Task AnInterruptedInstallLeftPendingIsRecovered()
     {
         await using var app = new TestApp(settings: Engine.Fast());
