@@ -96,12 +96,13 @@ public sealed class InMemoryRateLimitStore(TimeProvider clock) : IRateLimitStore
     public ValueTask<RateLimitDecision> TryTakeAsync(string key, TokenBucket bucket, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (_buckets.Count > SweepAbove) Sweep(now, bucket);
+        if (_buckets.Count > SweepAbove) Sweep(now);
         var state = _buckets.GetOrAdd(key, _ => new Bucket(bucket.Capacity, now));
         lock (state)
         {
             state.Tokens = Math.Min(bucket.Capacity, state.Tokens + (now - state.UpdatedMs) * bucket.PerMillisecond);
             state.UpdatedMs = now;
+            state.FullAtMs = now + (long)((bucket.Capacity - state.Tokens + 1) / bucket.PerMillisecond);
             if (state.Tokens >= 1)
             {
                 state.Tokens -= 1;
@@ -112,17 +113,19 @@ public sealed class InMemoryRateLimitStore(TimeProvider clock) : IRateLimitStore
         }
     }
 
-    private void Sweep(long now, TokenBucket bucket)
+    // A bucket that has refilled completely is indistinguishable from a new one: dropping it changes nothing.
+    private void Sweep(long now)
     {
-        var fullAfterMs = bucket.Capacity / bucket.PerMillisecond;
         foreach (var (key, state) in _buckets)
-            if (now - state.UpdatedMs > fullAfterMs) _buckets.TryRemove(key, out _);
+            if (now >= Volatile.Read(ref state.FullAtMs)) _buckets.TryRemove(key, out _);
     }
 
     private sealed class Bucket(double tokens, long updatedMs)
     {
         public double Tokens = tokens;
         public long UpdatedMs = updatedMs;
+        /// <summary>When this bucket will be full again (its own policy's refill rate).</summary>
+        public long FullAtMs = updatedMs;
     }
 }
 
