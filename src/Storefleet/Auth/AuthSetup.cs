@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -70,14 +69,7 @@ public static class AuthSetup
                 $"Auth:SigningKey is not set. Outside Development the API refuses to start without a signing key of at least {MinKeyBytes} bytes " +
                 "(set the Auth__SigningKey environment variable, e.g. from `openssl rand -base64 48`).");
 
-        var file = Path.Combine(DataDirectory.Get(configuration), "jwt-signing.key");
-        if (!File.Exists(file))
-        {
-            var fresh = RandomNumberGenerator.GetBytes(64);
-            File.WriteAllText(file, Convert.ToBase64String(fresh));
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        return Convert.FromBase64String(File.ReadAllText(file).Trim());
+        return DataDirectory.DevelopmentKey(configuration, "jwt-signing.key", 64);
     }
 
     /// <summary>401s are problem details that say why and what to do, instead of an empty body.</summary>

@@ -84,6 +84,21 @@ public static class DataDirectory
         Directory.CreateDirectory(dir);
         return dir;
     }
+
+    /// <summary>
+    /// A random key generated on first use and kept (owner-only) in the data directory, so a Development
+    /// restart keeps sessions and decryptable secrets. Never used outside Development.
+    /// </summary>
+    public static byte[] DevelopmentKey(IConfiguration configuration, string fileName, int bytes)
+    {
+        var file = Path.Combine(Get(configuration), fileName);
+        if (!File.Exists(file))
+        {
+            File.WriteAllText(file, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes)));
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return Convert.FromBase64String(File.ReadAllText(file).Trim());
+    }
 }
 
 // Design-time factories for `dotnet ef migrations add`; never used at run time.

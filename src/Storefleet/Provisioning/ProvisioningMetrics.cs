@@ -46,7 +46,7 @@ public sealed class QueueMetricsRefresher(IDbContextFactory<StorefleetDb> databa
                 var phases = await db.Stores.GroupBy(s => s.Phase).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(stoppingToken);
                 foreach (var phase in Enum.GetValues<StorePhase>())
                     ProvisioningMetrics.StoresByPhase.WithLabels(phase.ToString()).Set(phases.FirstOrDefault(p => p.Key == phase)?.Count ?? 0);
-                var due = db.Stores.Where(s => s.DueAt <= now && (s.LeaseExpiresAt == null || s.LeaseExpiresAt < now));
+                var due = db.Stores.DueAt(now);
                 ProvisioningMetrics.QueueDepth.Set(await due.CountAsync(stoppingToken));
                 var oldest = await due.MinAsync(s => s.DueAt, stoppingToken);
                 ProvisioningMetrics.QueueLag.Set(oldest is null ? 0 : (now - oldest.Value).TotalSeconds);

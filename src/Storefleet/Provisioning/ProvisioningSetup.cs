@@ -54,7 +54,7 @@ public static class ProvisioningSetup
         services.AddSingleton<StoreQueue>();
         services.AddSingleton<StoreReconciler>();
         services.AddSingleton<ProvisioningMetrics>();
-        AddCluster(builder);
+        AddCluster(builder, roles);
         StoreNotifications.Add(builder);
 
         if (roles.Worker)
@@ -72,7 +72,7 @@ public static class ProvisioningSetup
     /// <c>Cluster:Mode</c>: <c>kubernetes</c>, <c>simulated</c>, or <c>auto</c> (default): the real cluster when a
     /// kubeconfig or in-cluster service account is there and answers, else the simulated twin, said loudly.
     /// </summary>
-    private static void AddCluster(WebApplicationBuilder builder)
+    private static void AddCluster(WebApplicationBuilder builder, PlatformRoles roles)
     {
         var config = builder.Configuration;
         var mode = (config["Cluster:Mode"] ?? "auto").ToLowerInvariant();
@@ -81,7 +81,7 @@ public static class ProvisioningSetup
         string? why = null;
         if (mode == "auto")
         {
-            (mode, why) = KubernetesReachable(kubeOptions, checkReachable: PlatformRoles.From(config).Worker);
+            (mode, why) = KubernetesReachable(kubeOptions, checkReachable: roles.Worker);
         }
         if (mode is not ("kubernetes" or "simulated"))
             throw new InvalidOperationException($"Cluster:Mode must be auto, kubernetes or simulated (got '{config["Cluster:Mode"]}').");

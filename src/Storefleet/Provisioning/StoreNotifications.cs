@@ -64,7 +64,7 @@ public sealed class PostgresListener(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _sender = SendLoopAsync(stoppingToken);
+        _ = SendLoopAsync(stoppingToken);
         signal.Woken += () => _ = Send(StoreNotifications.QueueChannel, "");
         if (!redisCarriesChanges) feed.Bridge = (owner, store) => _ = Send(StoreNotifications.ChangesChannel, $"{owner}/{store}");
 
@@ -104,7 +104,6 @@ public sealed class PostgresListener(
     // Notifications are batched: one NOTIFY carries every change queued meanwhile (';'-separated, under
     // PostgreSQL's 8000-byte payload limit), and concurrent queue wake-ups collapse into one.
     private readonly Channel<(string Channel, string Payload)> _outbox = Channel.CreateUnbounded<(string, string)>(new UnboundedChannelOptions { SingleReader = true });
-    private Task? _sender;
 
     private Task Send(string channel, string payload)
     {

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Storefleet.Data;
+using Storefleet.Stores;
 
 namespace Storefleet.Provisioning;
 
@@ -27,7 +28,7 @@ public sealed class StoreQueue(IDbContextFactory<StorefleetDb> databases, TimePr
                 FOR UPDATE SKIP LOCKED
                 """).ToListAsync(ct)
             : await db.Stores
-                .Where(s => s.DueAt <= now && (s.LeaseExpiresAt == null || s.LeaseExpiresAt < now))
+                .DueAt(now)
                 .OrderBy(s => s.DueAt).Select(s => s.Id).Take(max).ToListAsync(ct);
         if (ids.Count > 0)
             await db.Stores.Where(s => ids.Contains(s.Id)).ExecuteUpdateAsync(s => s
@@ -52,8 +53,18 @@ public sealed class StoreQueue(IDbContextFactory<StorefleetDb> databases, TimePr
     {
         await using var db = await databases.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        var next = await db.Stores.Where(s => s.DueAt != null && (s.LeaseExpiresAt == null || s.LeaseExpiresAt < now))
-            .MinAsync(s => s.DueAt, ct);
+        var next = await db.Stores.Unleased(now).MinAsync(s => s.DueAt, ct);
         return next is null ? null : next.Value <= now ? TimeSpan.Zero : next.Value - now;
     }
+}
+
+public static class StoreQueueQueries
+{
+    /// <summary>Stores nobody holds an unexpired lease on.</summary>
+    public static IQueryable<Store> Unleased(this IQueryable<Store> stores, DateTime now) =>
+        stores.Where(s => s.LeaseExpiresAt == null || s.LeaseExpiresAt < now);
+
+    /// <summary>Stores a worker may lease now (the PostgreSQL lease query says the same in SQL).</summary>
+    public static IQueryable<Store> DueAt(this IQueryable<Store> stores, DateTime now) =>
+        stores.Unleased(now).Where(s => s.DueAt <= now);
 }

@@ -70,13 +70,12 @@ public sealed class StoreReconciler(
         }
     }
 
-    /// <summary>One observe → decide → act, applied to the tracked store; events go to <paramref name="pending"/>.</summary>
-    private async Task<StepOutcome> StepAsync(Store store, string ownerEmail, List<StoreEvent> pending, CancellationToken ct)
+    /// <summary>One observe → decide → act, applied to the tracked store; events go to <paramref name="events"/>.</summary>
+    private async Task<StepOutcome> StepAsync(Store store, string ownerEmail, List<StoreEvent> events, CancellationToken ct)
     {
         var id = store.Id;
         var now = clock.GetUtcNow().UtcDateTime;
         var target = new StoreRef(store.Id, store.Slug);
-        var events = pending;
         if (store.Phase == StorePhase.Pending)
             events.Add(StoreEvent.Normal(id, now, "Provisioning", "A provisioning worker picked up the store."));
         if (store.DeletionRequestedAt is null && store.ProvisioningDeadline is null && store.ReadyAt is null)

@@ -55,12 +55,6 @@ public static class CredentialProtection
         if (!environment.IsDevelopment())
             throw new InvalidOperationException("Secrets:EncryptionKey is not set. Outside Development the platform refuses to start without it " +
                 "(set Secrets__EncryptionKey to the output of `openssl rand -base64 32`; API and workers need the same key).");
-        var file = Path.Combine(DataDirectory.Get(configuration), "credentials.key");
-        if (!File.Exists(file))
-        {
-            File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        return Convert.FromBase64String(File.ReadAllText(file).Trim());
+        return DataDirectory.DevelopmentKey(configuration, "credentials.key", 32);
     }
 }
