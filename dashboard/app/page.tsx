@@ -1,7 +1,7 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { SESSION_COOKIE } from "@/lib/server/config";
+import { sessionCookieName } from "@/lib/server/config";
 
 export default async function Home() {
-  redirect((await cookies()).has(SESSION_COOKIE) ? "/stores" : "/signin");
+  redirect((await cookies()).has(sessionCookieName()) ? "/stores" : "/signin");
 }

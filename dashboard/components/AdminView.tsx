@@ -155,7 +155,7 @@ function AuditLog({ initial }: { initial: Page<AuditEntry> }) {
           </label>
           <input id="audit-actor" name="actor" type="search" defaultValue={filters.actor} />
         </div>
-        <button type="submit" className="secondary" style={{ alignSelf: "flex-end" }} disabled={busy}>
+        <button type="submit" className="secondary align-end" disabled={busy}>
           Filter
         </button>
       </form>
@@ -167,7 +167,7 @@ function AuditLog({ initial }: { initial: Page<AuditEntry> }) {
       {page.items.length === 0 ? (
         <p className="empty">No audit entries match.</p>
       ) : (
-        <div className="table-wrap" role="region" aria-label="Audit log" tabIndex={0} style={{ marginTop: "0.75rem" }}>
+        <div className="table-wrap spaced" role="region" aria-label="Audit log" tabIndex={0}>
           <table data-testid="audit-log">
             <thead>
               <tr>

@@ -4,14 +4,12 @@ import { useRouter } from "next/navigation";
 import { useRef, useState, type FormEvent } from "react";
 import { callApi } from "@/lib/client";
 import type { Explained } from "@/lib/problem";
+import { safeNext } from "@/lib/safe-next";
 import { Field } from "./Field";
 
 const FIELDS = ["email", "password"];
 
-/** Only same-site paths are followed after sign-in (no open redirect). */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/api/") ? next : "/stores";
-}
+export { safeNext };
 
 export function AuthForm({ mode, next }: { mode: "signin" | "signup"; next?: string }) {
   const router = useRouter();

@@ -15,6 +15,9 @@ export function NavLinks({ isAdmin }: { isAdmin: boolean }) {
           Admin
         </Link>
       )}
+      <Link href="/account" aria-current={current("/account")}>
+        Account
+      </Link>
     </nav>
   );
 }

@@ -64,9 +64,9 @@ export function StoresView({ initialStores, complete, quota: initialQuota, notic
           {notice}
         </p>
       )}
-      <div className="card row" style={{ justifyContent: "space-between" }}>
+      <div className="card row between">
         <QuotaMeter quota={shownQuota} />
-        <p className="small muted" style={{ margin: 0 }}>
+        <p className="small muted flush">
           Each store is its own WooCommerce shop with its own database.
         </p>
       </div>

@@ -8,6 +8,8 @@ export const metadata: Metadata = { title: "Sign in" };
 const NOTICES: Record<string, { text: string; tone: "info" | "error" | "ok" }> = {
   expired: { text: "Your session expired, sign in again.", tone: "error" },
   "signed-out": { text: "You are signed out.", tone: "info" },
+  "signed-out-everywhere": { text: "You are signed out on every device.", tone: "info" },
+  "password-changed": { text: "Your password is changed. Sign in with the new one.", tone: "ok" },
   registered: { text: "Your account is ready. Sign in to continue.", tone: "ok" },
 };
 

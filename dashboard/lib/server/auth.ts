@@ -1,7 +1,8 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { apiBaseUrl } from "./config";
+import { readBoundedJson } from "./body";
 import { apiUnreachable, forwardedHeaders } from "./proxy";
-import { isHttps, sessionCookie } from "./session";
+import { sessionCookie } from "./session";
 
 interface TokenResponse {
   accessToken: string;
@@ -41,12 +42,14 @@ export async function signIn(req: NextRequest, email: unknown, password: unknown
   // The cookie outlives the token by a day on purpose: an expired token still reaches the API, which
   // answers 401, and the user is told "Your session expired" instead of silently landing on sign-in.
   const cookieExpires = new Date(Date.parse(token.expiresAt) + 24 * 3600 * 1000);
-  res.cookies.set(sessionCookie(token.accessToken, cookieExpires, isHttps(req)));
+  res.cookies.set(sessionCookie(token.accessToken, cookieExpires));
   return res;
 }
 
-export async function readCredentials(req: NextRequest): Promise<{ email?: unknown; password?: unknown } | null> {
-  const body: unknown = await req.json().catch(() => null);
-  return typeof body === "object" && body !== null ? (body as { email?: unknown; password?: unknown }) : null;
+/** Credentials from a sign-in or sign-up form: a bounded body (over 64 KB is a 413), an object or null. */
+export async function readCredentials(req: NextRequest): Promise<{ ok: true; body: { email?: unknown; password?: unknown } | null } | { ok: false; response: NextResponse }> {
+  const read = await readBoundedJson(req);
+  if (!read.ok) return read;
+  const body = read.json;
+  return { ok: true, body: typeof body === "object" && body !== null ? (body as { email?: unknown; password?: unknown }) : null };
 }
-

@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { apiBaseUrl, SESSION_COOKIE } from "./config";
+import { apiBaseUrl } from "./config";
 import { clearSession } from "./session";
 import { problem } from "../problem";
 
@@ -30,6 +30,13 @@ export function problemResponse(status: number, title: string, detail: string, h
 export const crossSiteRefused = () =>
   problemResponse(403, "Request refused", "This request did not come from the Storefleet dashboard.");
 
+/**
+ * No session cookie: answered before any request body is read, and the connection closed so that the
+ * server does not drain whatever body the client is still sending.
+ */
+export const notSignedIn = () =>
+  clearSession(problemResponse(401, "Not signed in", "Your session expired, sign in again.", { Connection: "close" }));
+
 export const apiUnreachable = () =>
   problemResponse(502, "API unreachable", "The Storefleet API cannot be reached right now. Try again in a moment.");
 
@@ -45,11 +52,11 @@ export function forwardedHeaders(req: NextRequest): Record<string, string> {
 
 /**
  * Forwards one request to the API with the session's token, and the answer back unchanged except that
- * a 401 also clears the cookie (the session is over; the page then sends the user to sign in).
+ * a 401 also clears the cookie (the token was refused: expired, revoked by a password change or "sign
+ * out everywhere"; the page then sends the user to sign in). The caller has checked that a token is
+ * there before reading any request body.
  */
-export async function forward(req: NextRequest, apiPath: string, init: { method: string; body?: string; headers?: Record<string, string> }) {
-  const token = req.cookies.get(SESSION_COOKIE)?.value;
-  if (!token) return clearSession(problemResponse(401, "Not signed in", "Your session expired, sign in again."));
+export async function forward(req: NextRequest, token: string, apiPath: string, init: { method: string; body?: string; headers?: Record<string, string> }) {
   let upstream: Response;
   try {
     upstream = await fetch(apiBaseUrl() + apiPath, {

@@ -2,34 +2,41 @@ import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { cache } from "react";
 import type { NextRequest, NextResponse } from "next/server";
-import { apiBaseUrl, SESSION_COOKIE } from "./config";
+import { apiBaseUrl, servedOverHttps, sessionCookieName } from "./config";
 import type { Me, Platform } from "../types";
 
-/** Cookie attributes: httpOnly (no script can read the token), SameSite=Lax (no cross-site POSTs), Secure on https. */
-export function sessionCookie(token: string, expiresAt: Date, secure: boolean) {
+/**
+ * Cookie attributes: httpOnly (no script can read the token), SameSite=Lax (no cross-site POSTs),
+ * Path=/ and no Domain (only this exact host receives it), and over https Secure with the `__Host-`
+ * name (see sessionCookieName), so no other subdomain can set or shadow it.
+ */
+export function sessionCookie(token: string, expiresAt: Date, env: Record<string, string | undefined> = process.env) {
   return {
-    name: SESSION_COOKIE,
+    name: sessionCookieName(env),
     value: token,
     httpOnly: true,
     sameSite: "lax" as const,
-    secure,
+    secure: servedOverHttps(env),
     path: "/",
     expires: expiresAt,
   };
 }
 
-export function isHttps(req: NextRequest): boolean {
-  return req.nextUrl.protocol === "https:" || req.headers.get("x-forwarded-proto") === "https";
+/** The session token from a route handler's request, or undefined when the browser sent none. */
+export function sessionToken(req: NextRequest): string | undefined {
+  return req.cookies.get(sessionCookieName())?.value || undefined;
 }
 
 export function clearSession(res: NextResponse): NextResponse {
-  res.cookies.set({ name: SESSION_COOKIE, value: "", httpOnly: true, sameSite: "lax", path: "/", maxAge: 0 });
+  // The same attributes as when it was set: browsers ignore a `__Host-` cookie without Secure and Path=/,
+  // even one that only deletes.
+  res.cookies.set({ ...sessionCookie("", new Date(0)), expires: undefined, maxAge: 0 });
   return res;
 }
 
 /** Server components: the token, or a trip to the sign-in page. */
 export async function requireToken(): Promise<string> {
-  const token = (await cookies()).get(SESSION_COOKIE)?.value;
+  const token = (await cookies()).get(sessionCookieName())?.value;
   if (!token) redirect("/signin");
   return token;
 }

@@ -3,7 +3,7 @@ export default function Loading() {
     <div aria-busy="true" aria-live="polite">
       <h1>Platform administration</h1>
       <p className="muted">Loading all stores and the audit log…</p>
-      <div className="skeleton" style={{ height: "12rem" }} />
+      <div className="skeleton skeleton-12" />
     </div>
   );
 }

@@ -3,7 +3,7 @@ export default function Loading() {
     <div aria-busy="true" aria-live="polite">
       <p className="muted">Loading the store…</p>
       <div className="skeleton" />
-      <div className="skeleton" style={{ height: "10rem" }} />
+      <div className="skeleton skeleton-10" />
     </div>
   );
 }

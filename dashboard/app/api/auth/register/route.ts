@@ -5,7 +5,9 @@ import { passProblem, postToApi, readCredentials, signIn } from "@/lib/server/au
 /** Creates the account, then signs straight in so a new tenant lands on their (empty) stores page. */
 export async function POST(req: NextRequest) {
   if (isCrossSite(req)) return crossSiteRefused();
-  const body = await readCredentials(req);
+  const read = await readCredentials(req);
+  if (!read.ok) return read.response;
+  const body = read.body;
   if (!body) return problemResponse(400, "Invalid request", "Send an email and a password.");
   let answer;
   try {

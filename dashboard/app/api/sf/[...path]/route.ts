@@ -1,5 +1,7 @@
 import type { NextRequest } from "next/server";
-import { crossSiteRefused, forward, isCrossSite, problemResponse } from "@/lib/server/proxy";
+import { readBoundedText } from "@/lib/server/body";
+import { crossSiteRefused, forward, isCrossSite, notSignedIn, problemResponse } from "@/lib/server/proxy";
+import { sessionToken } from "@/lib/server/session";
 
 // The browser reaches the API only through here: the token stays in the httpOnly cookie.
 // Only the API routes the dashboard uses are forwarded, so this is not an open proxy.
@@ -18,17 +20,21 @@ async function handle(req: NextRequest, ctx: Context) {
   const path = "/" + (await ctx.params).path.map(encodeURIComponent).join("/");
   if (!ALLOWED[req.method]?.test(path)) return problemResponse(404, "Not found", "The dashboard does not offer this API call.");
   if (req.method !== "GET" && isCrossSite(req)) return crossSiteRefused();
+  // The session first: a request without one is answered before a byte of its body is read.
+  const token = sessionToken(req);
+  if (!token) return notSignedIn();
   const headers: Record<string, string> = {};
   const key = req.headers.get("idempotency-key");
   if (key) headers["Idempotency-Key"] = key;
   let body: string | undefined;
   if (req.method === "POST") {
-    body = await req.text();
+    const read = await readBoundedText(req);
+    if (!read.ok) return read.response;
     headers["Content-Type"] = "application/json";
     // POST /stores/{id}/retry takes no body; the API rejects an empty JSON document, so send none.
-    if (body === "") body = undefined;
+    body = read.text === "" ? undefined : read.text;
   }
-  return forward(req, path + req.nextUrl.search, { method: req.method, body, headers });
+  return forward(req, token, path + req.nextUrl.search, { method: req.method, body, headers });
 }
 
 export const GET = handle;

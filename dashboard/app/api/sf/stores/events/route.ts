@@ -1,7 +1,7 @@
 import type { NextRequest } from "next/server";
-import { apiBaseUrl, SESSION_COOKIE } from "@/lib/server/config";
-import { apiUnreachable, forwardedHeaders, problemResponse } from "@/lib/server/proxy";
-import { clearSession } from "@/lib/server/session";
+import { apiBaseUrl } from "@/lib/server/config";
+import { apiUnreachable, forwardedHeaders, notSignedIn, problemResponse } from "@/lib/server/proxy";
+import { clearSession, sessionToken } from "@/lib/server/session";
 
 export const dynamic = "force-dynamic";
 
@@ -11,8 +11,8 @@ export const dynamic = "force-dynamic";
  * browser goes away the request is aborted and so is the upstream connection.
  */
 export async function GET(req: NextRequest) {
-  const token = req.cookies.get(SESSION_COOKIE)?.value;
-  if (!token) return clearSession(problemResponse(401, "Not signed in", "Your session expired, sign in again."));
+  const token = sessionToken(req);
+  if (!token) return notSignedIn();
   let upstream: Response;
   try {
     upstream = await fetch(apiBaseUrl() + "/stores/events", {
