@@ -140,7 +140,8 @@ else
   echo "dashboard: the failing stack did not start"; failed=$((failed + 1))
 fi
 
-DASHBOARD_URL="http://127.0.0.1:$next_port" API_URL="http://127.0.0.1:$api_port" FAILING_DASHBOARD_URL="$failing_url" ARTIFACTS_DIR="$art" \
+# NEXT_PID: the e2e reads the Next server's memory while it sends it hostile 256 MB bodies.
+DASHBOARD_URL="http://127.0.0.1:$next_port" API_URL="http://127.0.0.1:$api_port" FAILING_DASHBOARD_URL="$failing_url" ARTIFACTS_DIR="$art" NEXT_PID="$next_pid" \
   timeout 180 node e2e/run.mjs
 read -r p f < <(count_json "$art/e2e-results.json")
 passed=$((passed + p)); failed=$((failed + f))

@@ -8,11 +8,11 @@ function json(status: number, body: unknown) {
 }
 
 let fetchMock: ReturnType<typeof vi.fn>;
-let assign: ReturnType<typeof vi.fn>;
+let assign: ReturnType<typeof vi.fn<(url: string | URL) => void>>;
 beforeEach(() => {
   fetchMock = vi.fn();
   vi.stubGlobal("fetch", fetchMock);
-  assign = vi.fn();
+  assign = vi.fn<(url: string | URL) => void>();
   vi.spyOn(window.location, "assign").mockImplementation(assign);
 });
 afterEach(() => {

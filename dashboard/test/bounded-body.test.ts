@@ -28,9 +28,8 @@ function post(path: string, body: ReadableStream<Uint8Array> | string, headers: 
     method: "POST",
     body,
     headers: { "content-type": "application/json", "sec-fetch-site": "same-origin", ...headers },
-    // @ts-expect-error: Node's fetch needs this for a streamed body; the DOM typings lack it.
-    duplex: "half",
-  });
+    duplex: "half", // Node's fetch needs this for a streamed body
+  } as ConstructorParameters<typeof NextRequest>[1]);
 }
 
 const storesCtx = { params: Promise.resolve({ path: ["stores"] }) };
