@@ -630,6 +630,9 @@ test("the main screens pass axe-core's WCAG 2 A/AA checks (labels, contrast, lan
   await p.getByRole("button", { name: "Delete store…" }).click();
   await p.getByRole("dialog").waitFor();
   problems.push(...(await check(p, "delete dialog")));
+  await p.goto(`${BASE}/account`);
+  await p.getByRole("heading", { name: "Change password" }).waitFor();
+  problems.push(...(await check(p, "account")));
   await t.close();
 
   const admin = await browser.newContext();

@@ -77,8 +77,9 @@ public partial class PlatformChartValuesTests
             }
             if (declared is YamlMappingNode declaredMap && value is YamlMappingNode overlayMap)
             {
-                // An empty map in values.yaml (annotations, chartOverrides, nodeSelector) or label selectors are free-form.
-                if (declaredMap.Children.Count > 0 && key != "matchLabels") Undeclared(declaredMap, overlayMap, at, problems);
+                // An empty map in values.yaml (chartOverrides, nodeSelector), annotations (values.yaml has
+                // a default one, more are the operator's) and label selectors are free-form.
+                if (declaredMap.Children.Count > 0 && key is not ("matchLabels" or "annotations")) Undeclared(declaredMap, overlayMap, at, problems);
             }
             else if (declared.NodeType != value.NodeType)
             {
