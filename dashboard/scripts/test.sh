@@ -97,14 +97,16 @@ if [ -z "$api_dll" ]; then
 fi
 api_port=$(free_port 18080)
 mkdir -p "$work/data"
-# Every browser request reaches the API from the Next server's one address, so the per-IP sign-in limit
-# would count the whole test run as one client: raise it for this run (it has tests of its own).
+# Every browser request reaches the API from the Next server's one address, so the per-IP sign-in and
+# sign-up limits would count the whole test run as one client: raise them for this run (they have tests
+# of their own).
 ASPNETCORE_ENVIRONMENT=Development \
   Storage__DataDirectory="$work/data" \
   Cluster__Mode=simulated \
   Cluster__Simulated__StepDelay=00:00:01 \
   RateLimits__AuthPerIp__Capacity=1000 RateLimits__AuthPerIp__PerMinute=1000 \
   RateLimits__LoginPerAccount__Capacity=100 RateLimits__LoginPerAccount__PerMinute=100 \
+  RateLimits__SignupsPerIp__Capacity=1000 RateLimits__SignupsPerIp__PerMinute=1000 \
   dotnet "$api_dll" --urls "http://127.0.0.1:$api_port" --contentRoot "$(dirname "$api_dll")" >"$art/api.log" 2>&1 &
 api_pid=$!
 next_port=$(free_port 13000)
@@ -120,6 +122,7 @@ ASPNETCORE_ENVIRONMENT=Development \
   Cluster__Mode=simulated \
   Cluster__Simulated__StepDelay=00:00:00.2 Cluster__Simulated__FaultRate=1 \
   Provisioning__Policy__ProvisioningTimeout=00:00:04 Provisioning__Policy__BackoffBase=00:00:01 Provisioning__Policy__BackoffCap=00:00:02 \
+  RateLimits__SignupsPerIp__Capacity=1000 RateLimits__SignupsPerIp__PerMinute=1000 \
   dotnet "$api_dll" --urls "http://127.0.0.1:$fail_api_port" --contentRoot "$(dirname "$api_dll")" >"$art/api-failing.log" 2>&1 &
 fail_api_pid=$!
 fail_next_port=$(free_port $((next_port + 1)))

@@ -189,3 +189,12 @@ describe("the Content-Security-Policy", () => {
     for (const n of nonces) expect(Buffer.from(n, "base64")).toHaveLength(16);
   });
 });
+
+describe("next.config.ts", () => {
+  it("imports nothing from the app: the image runs `next start` with it but without the sources", async () => {
+    const { readFileSync } = await import("node:fs");
+    const source = readFileSync(new URL("../next.config.ts", import.meta.url), "utf8");
+    const imports = [...source.matchAll(/^\s*import\s[^;]*?from\s+"([^"]+)"/gm)].map((m) => m[1]);
+    expect(imports).toEqual(["next"]);
+  });
+});

@@ -1,7 +1,8 @@
 /**
- * The security headers of the dashboard, in one place. Pages get a Content-Security-Policy with a fresh
- * nonce per response (proxy.ts); everything else (route handlers' JSON, static files) gets a fixed
- * policy that allows nothing (next.config.ts). Both share the headers below.
+ * The page headers that depend on the request or the deployment: a Content-Security-Policy with a
+ * fresh nonce per response and HSTS (proxy.ts). The fixed headers of every response, and the deny-all
+ * policy of route handlers and static files, are in next.config.ts (evaluated at build time, and
+ * shipped in the image without this folder).
  */
 
 export interface PolicyOptions {
@@ -32,18 +33,6 @@ export function pagePolicy(nonce: string, { https, dev }: PolicyOptions): string
     ...(https ? ["upgrade-insecure-requests"] : []),
   ].join("; ");
 }
-
-/** For responses that are never rendered as a page (JSON, scripts, styles): nothing may load or frame them. */
-export const NON_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-/** Sent with every response (next.config.ts), whatever the transport. */
-export const COMMON_HEADERS: { key: string; value: string }[] = [
-  { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "same-origin" },
-  // frame-ancestors 'none' says the same to current browsers; this is for old ones.
-  { key: "X-Frame-Options", value: "DENY" },
-  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=()" },
-];
 
 /**
  * HSTS, only when the dashboard is configured as https: browsers then refuse plain http to this host
