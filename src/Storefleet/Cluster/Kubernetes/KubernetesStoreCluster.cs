@@ -137,9 +137,8 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
 
     public async Task InstallAsync(StoreRelease release, CancellationToken ct)
     {
-        var host = $"{release.Store.Slug}.{options.BaseDomain}";
         var file = Path.Combine(Path.GetTempPath(), $"storefleet-{release.Store.Slug}-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(file, HelmReleases.ValuesJson(release, host, options.CredentialsSecret), ct);
+        await File.WriteAllTextAsync(file, StoreValuesJson(release, options), ct);
         try
         {
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -150,6 +149,13 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             File.Delete(file);
         }
     }
+
+    /// <summary>
+    /// The per-store values file <see cref="InstallAsync"/> hands to <c>helm upgrade --install</c> (after the
+    /// operator's values files). Public so that the real-store tests render the chart with exactly these values.
+    /// </summary>
+    public static string StoreValuesJson(StoreRelease release, KubernetesClusterOptions options) =>
+        HelmReleases.ValuesJson(release, $"{release.Store.Slug}.{options.BaseDomain}", options.CredentialsSecret);
 
     public async Task RecoverReleaseAsync(StoreRef store, CancellationToken ct)
     {
