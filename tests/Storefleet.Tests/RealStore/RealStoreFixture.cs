@@ -28,7 +28,7 @@ public sealed class RealStoreFixture : IDisposable
         suite.Start();
         var watch = Stopwatch.StartNew();
         var smtp = new SmtpSink();
-        var rendered = RealStoreKit.Render(Directory.CreateTempSubdirectory("storefleet-render-").FullName, null);
+        var rendered = RealStoreKit.Render(Directory.CreateTempSubdirectory("storefleet-render-").FullName, MailValues(smtp.Port));
         var secrets = Secrets();
         var store = new LocalStore(rendered, secrets);
         store.StartWordPress();

@@ -13,7 +13,28 @@ public sealed class SmtpSink : IDisposable
 {
     public sealed record Message(string? AuthUser, string? AuthPassword, string From, IReadOnlyList<string> To, string Data)
     {
-        public string Subject => Data.Split("\r\n").FirstOrDefault(l => l.StartsWith("Subject:", StringComparison.OrdinalIgnoreCase))?[8..].Trim() ?? "";
+        /// <summary>The Subject header, with RFC 2047 encoded words (=?UTF-8?Q?…?= / ?B?) decoded.</summary>
+        public string Subject
+        {
+            get
+            {
+                var raw = string.Join("", Data.Split("\r\n").SkipWhile(l => !l.StartsWith("Subject:", StringComparison.OrdinalIgnoreCase))
+                    .Select((l, i) => i == 0 ? l[8..].Trim() : l).TakeWhile((l, i) => i == 0 || l.StartsWith(' ') || l.StartsWith('\t')).Select(l => l.Trim()));
+                return System.Text.RegularExpressions.Regex.Replace(raw, @"=\?([^?]+)\?([QqBb])\?([^?]*)\?=", m =>
+                {
+                    var encoding = Encoding.GetEncoding(m.Groups[1].Value);
+                    if (m.Groups[2].Value is "B" or "b") return encoding.GetString(Convert.FromBase64String(m.Groups[3].Value));
+                    var bytes = new List<byte>();
+                    var text = m.Groups[3].Value.Replace('_', ' ');
+                    for (var i = 0; i < text.Length; i++)
+                    {
+                        if (text[i] == '=' && i + 2 < text.Length) { bytes.Add(Convert.ToByte(text.Substring(i + 1, 2), 16)); i += 2; }
+                        else bytes.Add((byte)text[i]);
+                    }
+                    return encoding.GetString([.. bytes]);
+                });
+            }
+        }
     }
 
     readonly TcpListener listener = new(IPAddress.Loopback, 0);

@@ -62,7 +62,8 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             Workloads.Component(pods.Items, "wordpress", "WordPress"),
             Workloads.SetupJob(jobs!.Items),
             Workloads.StorefrontUrl(ingresses!.Items, options.UrlScheme),
-            Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime));
+            Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime),
+            secret?.Data is { } data && data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : null);
     }
 
     public async Task EnsureNamespaceAsync(StoreRef store, CancellationToken ct)
@@ -130,10 +131,34 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             }
         }
         var data = existing!.Data ?? new Dictionary<string, byte[]>();
-        if (!data.TryGetValue("admin-password", out var password))
-            throw new ClusterException("CredentialsInvalid", $"Secret {options.CredentialsSecret} in {store.Namespace} has no admin-password key.");
-        return new StoreCredentials(data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : "admin", Encoding.UTF8.GetString(password));
+        if (IsLegacyAdminUser(data))
+        {
+            // Stores made before the chart read admin-user from this Secret: the chart created the WordPress
+            // login "storeadmin" while the Secret (and the API) said "admin", which WordPress refused. Make the
+            // Secret name the login that exists; the password was always the same key.
+            var patch = new V1Patch(System.Text.Json.JsonSerializer.Serialize(new { stringData = new Dictionary<string, string> { ["admin-user"] = StoreCredentials.DefaultAdminUser } }), V1Patch.PatchType.MergePatch);
+            existing = await Call(() => kube.CoreV1.PatchNamespacedSecretAsync(patch, options.CredentialsSecret, store.Namespace, cancellationToken: ct));
+            data = existing!.Data ?? new Dictionary<string, byte[]>();
+        }
+        return CredentialsFrom(data, $"Secret {options.CredentialsSecret} in {store.Namespace}");
     }
+
+    /// <summary>
+    /// The login the platform hands the tenant, read from the credentials Secret's data: exactly what the
+    /// chart's setup Job creates in WordPress (it reads the same two keys).
+    /// </summary>
+    public static StoreCredentials CredentialsFrom(IDictionary<string, byte[]> data, string where)
+    {
+        if (!data.TryGetValue("admin-password", out var password))
+            throw new ClusterException("CredentialsInvalid", $"{where} has no admin-password key.");
+        if (!data.TryGetValue("admin-user", out var user) || user.Length == 0)
+            throw new ClusterException("CredentialsInvalid", $"{where} has no admin-user key (the WordPress login the setup creates).");
+        return new StoreCredentials(Encoding.UTF8.GetString(user), Encoding.UTF8.GetString(password));
+    }
+
+    /// <summary>admin-user "admin" (or none) is what this engine wrote before the chart used the key; it never writes it now.</summary>
+    internal static bool IsLegacyAdminUser(IDictionary<string, byte[]> data) =>
+        !data.TryGetValue("admin-user", out var user) || Encoding.UTF8.GetString(user) == "admin";
 
     public async Task InstallAsync(StoreRelease release, CancellationToken ct)
     {
@@ -213,7 +238,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             ["db-password"] = Password(),
             ["db-root-password"] = Password(),
             ["admin-password"] = Password(),
-            ["admin-user"] = "admin",
+            ["admin-user"] = StoreCredentials.DefaultAdminUser,
         };
         foreach (var key in new[] { "auth-key", "secure-auth-key", "logged-in-key", "nonce-key", "auth-salt", "secure-auth-salt", "logged-in-salt", "nonce-salt" })
             data[$"wp-{key}"] = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%+-.:=@^_~", 64);
@@ -253,6 +278,10 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
 /// <summary>Turns pods, Jobs, Events and Ingresses into component states and messages people understand. Pure.</summary>
 public static class Workloads
 {
+    /// <summary>What a completed setup Job has proven (files/setup.sh and verify-store.php).</summary>
+    public const string StoreConfiguredMessage =
+        "WooCommerce installed, Cash on Delivery enabled, sample products seeded and verified; test order placed with Cash on Delivery and removed";
+
     private static readonly HashSet<string> FailingWaitReasons =
         ["ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "CreateContainerConfigError", "InvalidImageName", "CreateContainerError"];
 
@@ -282,7 +311,7 @@ public static class Workloads
         var job = jobs.OrderByDescending(j => j.Metadata.CreationTimestamp).FirstOrDefault();
         if (job is null) return ComponentStatus.Absent;
         if (job.Status?.Succeeded > 0 || job.Status?.Conditions?.Any(c => c.Type == "Complete" && c.Status == "True") == true)
-            return new ComponentStatus(ComponentState.Ready, "WooCommerce installed, Cash on Delivery enabled, sample products seeded and verified");
+            return new ComponentStatus(ComponentState.Ready, StoreConfiguredMessage);
         var failed = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
         if (failed is not null)
             return new ComponentStatus(ComponentState.Failed, $"Setup job {job.Metadata.Name} failed: {failed.Reason}: {failed.Message}".TrimEnd(' ', ':'));
