@@ -49,11 +49,10 @@ if (storefleet_mu_env('STOREFLEET_SMTP_HOST') !== '') {
         $mailer->SMTPSecure = $encryption === 'tls' ? 'ssl' : ($encryption === 'starttls' ? 'tls' : '');
         $mailer->SMTPAutoTLS = $encryption === 'starttls';
         $mailer->Timeout = 15;
-        $user = storefleet_mu_env('STOREFLEET_SMTP_USERNAME');
-        if ($user !== '') {
+        // The relay's login, from the operator's Secret through the environment (never in this file).
+        if (storefleet_mu_env('STOREFLEET_SMTP_USERNAME') !== '') {
             $mailer->SMTPAuth = true;
-            $mailer->Username = $user;
-            $mailer->Password = storefleet_mu_env('STOREFLEET_SMTP_PASSWORD');
+            [$mailer->Username, $mailer->Password] = [storefleet_mu_env('STOREFLEET_SMTP_USERNAME'), storefleet_mu_env('STOREFLEET_SMTP_PASSWORD')];
         }
     });
     add_action('wp_mail_failed', static function (WP_Error $error): void {

@@ -54,7 +54,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "store.secretName" -}}
-{{- required "credentials.existingSecret is required: name the Secret (in the store namespace) that holds db-password, db-root-password and admin-password; the provisioning engine creates it as store-credentials. The chart never renders passwords." .Values.credentials.existingSecret -}}
+{{- required "credentials.existingSecret is required: name the Secret (in the store namespace) that holds db-password, db-root-password, admin-user and admin-password; the provisioning engine creates it as store-credentials. The chart never renders passwords." .Values.credentials.existingSecret -}}
 {{- end -}}
 
 {{/* The store's public host: ingress.host, else <slug>.<baseDomain>. */}}
