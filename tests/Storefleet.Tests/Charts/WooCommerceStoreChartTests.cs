@@ -107,7 +107,7 @@ public class WooCommerceStoreChartTests
             .Select(e => e.ValueFrom.SecretKeyRef).ToList();
         Assert.All(secretRefs, r => Assert.Equal(StoreChart.Secret, r.Name));
         var required = secretRefs.Where(r => r.Optional != true).Select(r => r.Key).ToHashSet();
-        Assert.Equal(["admin-password", "db-password", "db-root-password"], required.Order());
+        Assert.Equal(["admin-password", "admin-user", "db-password", "db-root-password"], required.Order());
     }
 
     [Theory]
