@@ -54,16 +54,45 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         var events = await Call(() => kube.CoreV1.ListNamespacedEventAsync(store.Namespace, fieldSelector: "type=Warning", cancellationToken: ct));
         var ingresses = await Call(() => kube.NetworkingV1.ListNamespacedIngressAsync(store.Namespace, labelSelector: selector, cancellationToken: ct));
 
+        var setupFailure = await SetupFailureAsync(store, jobs!.Items, pods!.Items, ct);
+
         return new StoreObservation(
             NamespaceState.Active,
             secret is not null,
             release,
-            Workloads.Component(pods!.Items, "database", "MySQL"),
+            Workloads.Component(pods.Items, "database", "MySQL"),
             Workloads.Component(pods.Items, "wordpress", "WordPress"),
-            Workloads.SetupJob(jobs!.Items),
+            Workloads.SetupJob(jobs.Items, setupFailure),
             Workloads.StorefrontUrl(ingresses!.Items, options.UrlScheme),
             Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime),
             secret?.Data is { } data && data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : null);
+    }
+
+    /// <summary>
+    /// Why the newest setup attempt failed, in the setup script's own words: the last
+    /// "setup FAILED: &lt;what&gt; — &lt;why&gt;" line of the newest failed setup pod's log. Read only when the
+    /// newest Job has failed attempts. Null when there is none or the log cannot be read (the Job's own
+    /// condition is reported then).
+    /// </summary>
+    private async Task<string?> SetupFailureAsync(StoreRef store, IList<V1Job> jobs, IList<V1Pod> pods, CancellationToken ct)
+    {
+        var job = jobs.OrderByDescending(j => j.Metadata.CreationTimestamp).FirstOrDefault();
+        if (job is null || (job.Status?.Failed ?? 0) == 0) return null;
+        var failed = pods
+            .Where(p => Workloads.Label(p.Metadata, "job-name") == job.Metadata.Name && p.Status?.Phase == "Failed")
+            .OrderByDescending(p => p.Metadata.CreationTimestamp)
+            .FirstOrDefault();
+        if (failed is null) return null;
+        try
+        {
+            await using var log = await kube.CoreV1.ReadNamespacedPodLogAsync(failed.Metadata.Name, store.Namespace, container: "setup", tailLines: 40, cancellationToken: ct);
+            using var reader = new StreamReader(log);
+            return Workloads.SetupFailureLine(await reader.ReadToEndAsync(ct));
+        }
+        catch (HttpOperationException)
+        {
+            return null;   // gone already, or no pods/log permission: the Job's condition still says it failed
+        }
     }
 
     public async Task EnsureNamespaceAsync(StoreRef store, CancellationToken ct)
@@ -306,7 +335,8 @@ public static class Workloads
         return new ComponentStatus(ComponentState.Progressing, $"{display} is starting ({ready}/{total} containers ready)");
     }
 
-    public static ComponentStatus SetupJob(IList<V1Job> jobs)
+    /// <param name="lastFailure">The last "setup FAILED: …" line of the newest failed attempt's log, when read.</param>
+    public static ComponentStatus SetupJob(IList<V1Job> jobs, string? lastFailure = null)
     {
         var job = jobs.OrderByDescending(j => j.Metadata.CreationTimestamp).FirstOrDefault();
         if (job is null) return ComponentStatus.Absent;
@@ -314,9 +344,19 @@ public static class Workloads
             return new ComponentStatus(ComponentState.Ready, StoreConfiguredMessage);
         var failed = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
         if (failed is not null)
-            return new ComponentStatus(ComponentState.Failed, $"Setup job {job.Metadata.Name} failed: {failed.Reason}: {failed.Message}".TrimEnd(' ', ':'));
+            return new ComponentStatus(ComponentState.Failed, lastFailure is not null
+                ? $"Setup job {job.Metadata.Name} failed ({failed.Reason}): {lastFailure}"
+                : $"Setup job {job.Metadata.Name} failed: {failed.Reason}: {failed.Message}".TrimEnd(' ', ':'));
         var attempts = (job.Status?.Failed ?? 0) + (job.Status?.Active ?? 0);
-        return new ComponentStatus(ComponentState.Progressing, attempts > 1 ? $"setup job running (attempt {attempts})" : "setup job running");
+        var running = attempts > 1 ? $"setup job running (attempt {attempts})" : "setup job running";
+        return new ComponentStatus(ComponentState.Progressing, lastFailure is not null ? $"{running}; the last attempt ended with {lastFailure}" : running);
+    }
+
+    /// <summary>The last line the setup script writes when a step fails (files/setup.sh: fail), or null.</summary>
+    public static string? SetupFailureLine(string log)
+    {
+        var line = log.Split('\n', StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith("setup FAILED:", StringComparison.Ordinal));
+        return line is null ? null : line.Length > 600 ? line[..600] + "…" : line;
     }
 
     public static string? StorefrontUrl(IList<V1Ingress> ingresses, string scheme)
