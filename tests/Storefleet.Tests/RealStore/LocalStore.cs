@@ -39,33 +39,40 @@ public sealed class LocalStore : IDisposable
         Assert.Matches("^[A-Za-z0-9]+$", password);   // safe inside the CREATE USER literal below
         // The StatefulSet's own environment names the database and user, as the MySQL image reads them.
         Db = LocalMariaDb.Start(WorkDir, Rendered.DatabaseEnv("MYSQL_DATABASE"), Rendered.DatabaseEnv("MYSQL_USER"), databasePasswordOverride ?? password);
-
-        WordPressPort = LocalMariaDb.FreeLoopbackPort();
-        Adaptations = new Dictionary<string, string>
+        try
         {
-            ["WORDPRESS_DB_HOST"] = $"127.0.0.1:{Db.Port}",
-            ["WORDPRESS_SERVICE_URL"] = ServiceUrl,
-        };
+            WordPressPort = LocalMariaDb.FreeLoopbackPort();
+            Adaptations = new Dictionary<string, string>
+            {
+                ["WORDPRESS_DB_HOST"] = $"127.0.0.1:{Db.Port}",
+                ["WORDPRESS_SERVICE_URL"] = ServiceUrl,
+            };
 
-        Tree = Path.Combine(WorkDir, "html");
-        Sh("cp", "-a", RealStoreKit.PristineTree, Tree);
-        prepareTree?.Invoke(Tree);
-        WriteWpConfig();
-        scriptsDir = Dir("scripts");
-        foreach (var (name, content) in rendered.ConfigMap($"{RealStoreKit.Release}-setup").Data)
-        {
-            File.WriteAllText(Path.Combine(scriptsDir, name), content);
+            Tree = Path.Combine(WorkDir, "html");
+            Sh("cp", "-a", RealStoreKit.PristineTree, Tree);
+            prepareTree?.Invoke(Tree);
+            WriteWpConfig();
+            scriptsDir = Dir("scripts");
+            foreach (var (name, content) in rendered.ConfigMap($"{RealStoreKit.Release}-setup").Data)
+            {
+                File.WriteAllText(Path.Combine(scriptsDir, name), content);
+            }
+            binDir = Dir("bin");
+            File.Copy(Path.Combine(RealStoreKit.KitDir, "wp-cli-2.10.0.phar"), Path.Combine(binDir, "wp"));
+            Sh("chmod", "755", Path.Combine(binDir, "wp"));
+            tmpDir = Dir("tmp");
+            phpConfDir = Dir("php-conf.d");
+            MountConfigMapFiles(rendered.WordPress.Spec.Template.Spec, rendered.WordPressContainer);
+            Sh("chown", "-R", "33:33", Tree, tmpDir);
+            Sh("chmod", "1777", tmpDir);
+            foreach (var mountPoint in new[] { "/var/www/html", "/scripts" }) Directory.CreateDirectory(mountPoint);
+            File.WriteAllText(Path.Combine(WorkDir, "router.php"), Router);
         }
-        binDir = Dir("bin");
-        File.Copy(Path.Combine(RealStoreKit.KitDir, "wp-cli-2.10.0.phar"), Path.Combine(binDir, "wp"));
-        Sh("chmod", "755", Path.Combine(binDir, "wp"));
-        tmpDir = Dir("tmp");
-        phpConfDir = Dir("php-conf.d");
-        MountConfigMapFiles(rendered.WordPress.Spec.Template.Spec, rendered.WordPressContainer);
-        Sh("chown", "-R", "33:33", Tree, tmpDir);
-        Sh("chmod", "1777", tmpDir);
-        foreach (var mountPoint in new[] { "/var/www/html", "/scripts" }) Directory.CreateDirectory(mountPoint);
-        File.WriteAllText(Path.Combine(WorkDir, "router.php"), Router);
+        catch
+        {
+            Dispose();   // MariaDB is running: stop it before giving up
+            throw;
+        }
     }
 
     string Dir(string name)

@@ -14,7 +14,7 @@ public class RealStoreFailureTests(RealStoreFixture fixture, ITestOutputHelper o
     public void AWrongDatabasePasswordFailsAtOnceSayingMySqlRefusedTheLogin()
     {
         RealStoreKit.Require();
-        var rendered = RealStoreKit.Render(Directory.CreateTempSubdirectory("storefleet-render-").FullName);
+        var rendered = RealStoreKit.Render();
         var secrets = RealStoreFixture.Secrets();
         // MySQL was initialized with another password than the Secret's db-password now says.
         using var store = new LocalStore(rendered, secrets, databasePasswordOverride: "initializedWith" + RealStoreKit.Random());
@@ -34,7 +34,7 @@ public class RealStoreFailureTests(RealStoreFixture fixture, ITestOutputHelper o
     public void AWooCommerceThatNeedsANewerWordPressFailsSayingWhichVersion()
     {
         RealStoreKit.Require();
-        var rendered = RealStoreKit.Render(Directory.CreateTempSubdirectory("storefleet-render-").FullName);
+        var rendered = RealStoreKit.Render();
         var secrets = RealStoreFixture.Secrets();
         using var store = new LocalStore(rendered, secrets, prepareTree: tree =>
         {

@@ -28,12 +28,25 @@ public sealed class RealStoreFixture : IDisposable
         suite.Start();
         var watch = Stopwatch.StartNew();
         var smtp = new SmtpSink();
-        var rendered = RealStoreKit.Render(Directory.CreateTempSubdirectory("storefleet-render-").FullName, MailValues(smtp.Port));
+        var rendered = RealStoreKit.Render(MailValues(smtp.Port));
         var secrets = Secrets();
-        var store = new LocalStore(rendered, secrets);
-        store.StartWordPress();
-        var preparation = watch.Elapsed;
-        var setup = store.RunSetup();
+        LocalStore? store = null;
+        RunResult setup;
+        TimeSpan preparation;
+        try
+        {
+            store = new LocalStore(rendered, secrets);
+            store.StartWordPress();
+            preparation = watch.Elapsed;
+            setup = store.RunSetup();
+        }
+        catch
+        {
+            // Nothing started may outlive a failed start.
+            store?.Dispose();
+            smtp.Dispose();
+            throw;
+        }
         Note($"adapted for loopback (cluster addresses only): {string.Join(", ", store.Adaptations.Select(a => $"{a.Key}={a.Value}"))}; " +
              $"operator mail values: mail.smtp.host=127.0.0.1, port={smtp.Port} (the SMTP sink)");
         Note($"timing: preparation (unpack, MariaDB, WordPress) {preparation.TotalSeconds:F1} s; first setup {setup.Elapsed.TotalSeconds:F1} s");
@@ -72,6 +85,7 @@ public sealed class RealStoreFixture : IDisposable
             s.Smtp.Dispose();
             Note($"timing: whole real-store suite {suite.Elapsed.TotalSeconds:F1} s (everything started was stopped by PID)");
         }
+        RealStoreKit.RemovePristineTree();
         if (summary.Count == 0) return;
         var dir = Path.Combine(ChartHarness.FindRepoRoot(), "TestResults");
         Directory.CreateDirectory(dir);

@@ -58,6 +58,12 @@ public static class RealStoreKit
     /// <summary>WordPress 6.8.3 with WooCommerce 10.3.6 in wp-content/plugins, unpacked once per test run.</summary>
     public static string PristineTree => pristine.Value;
 
+    /// <summary>Removes the unpacked kit (about 150 MB), once the whole suite is done with it.</summary>
+    public static void RemovePristineTree()
+    {
+        if (pristine.IsValueCreated) Directory.Delete(Path.GetDirectoryName(pristine.Value)!, recursive: true);
+    }
+
     static string Unpack()
     {
         var dir = Directory.CreateTempSubdirectory("storefleet-store-kit-").FullName;
@@ -77,7 +83,14 @@ public static class RealStoreKit
     /// The chart rendered as the engine installs it: the operator's values-prod.yaml, then the values file the
     /// engine itself writes (<see cref="KubernetesStoreCluster.StoreValuesJson"/>), then the operator's mail settings.
     /// </summary>
-    public static RenderedStore Render(string workDir, string? operatorValuesYaml = null)
+    public static RenderedStore Render(string? operatorValuesYaml = null)
+    {
+        var workDir = Directory.CreateTempSubdirectory("storefleet-render-").FullName;
+        try { return Render(workDir, operatorValuesYaml); }
+        finally { Directory.Delete(workDir, recursive: true); }
+    }
+
+    static RenderedStore Render(string workDir, string? operatorValuesYaml)
     {
         var release = new StoreRelease(new StoreRef(Guid.NewGuid(), Release), StoreName, "0.1.0", OwnerEmail);
         var engineValues = Path.Combine(workDir, "engine-values.json");
