@@ -49,7 +49,7 @@ public sealed class RealStoreFixture : IDisposable
         }
         Note($"adapted for loopback (cluster addresses only): {string.Join(", ", store.Adaptations.Select(a => $"{a.Key}={a.Value}"))}; " +
              $"operator mail values: mail.smtp.host=127.0.0.1, port={smtp.Port} (the SMTP sink)");
-        Note($"timing: preparation (unpack, MariaDB, WordPress) {preparation.TotalSeconds:F1} s; first setup {setup.Elapsed.TotalSeconds:F1} s");
+        Note($"timing: preparation (kit unpacked or reused from .tools/store-kit, MariaDB, WordPress) {preparation.TotalSeconds:F1} s; first setup {setup.Elapsed.TotalSeconds:F1} s");
         return new Started(store, smtp, setup, preparation);
     }
 
@@ -85,7 +85,6 @@ public sealed class RealStoreFixture : IDisposable
             s.Smtp.Dispose();
             Note($"timing: whole real-store suite {suite.Elapsed.TotalSeconds:F1} s (everything started was stopped by PID)");
         }
-        RealStoreKit.RemovePristineTree();
         if (summary.Count == 0) return;
         var dir = Path.Combine(ChartHarness.FindRepoRoot(), "TestResults");
         Directory.CreateDirectory(dir);

@@ -55,22 +55,26 @@ public static class RealStoreKit
 
     static readonly Lazy<string> pristine = new(Unpack);
 
-    /// <summary>WordPress 6.8.3 with WooCommerce 10.3.6 in wp-content/plugins, unpacked once per test run.</summary>
+    /// <summary>
+    /// WordPress 6.8.3 with WooCommerce 10.3.6 in wp-content/plugins, unpacked once into the git-ignored
+    /// .tools/ folder and reused by later runs (each store copies it): decompressing 150 MB of xz is the
+    /// slowest part of the suite on a busy machine. Published by a rename, so a half-unpacked tree is never used.
+    /// </summary>
     public static string PristineTree => pristine.Value;
-
-    /// <summary>Removes the unpacked kit (about 150 MB), once the whole suite is done with it.</summary>
-    public static void RemovePristineTree()
-    {
-        if (pristine.IsValueCreated) Directory.Delete(Path.GetDirectoryName(pristine.Value)!, recursive: true);
-    }
 
     static string Unpack()
     {
-        var dir = Directory.CreateTempSubdirectory("storefleet-store-kit-").FullName;
-        Untar(Path.Combine(KitDir, "wordpress-6.8.3.tar.xz"), dir);
+        var tools = Path.Combine(ChartHarness.FindRepoRoot(), ".tools", "store-kit");
+        var done = Path.Combine(tools, "wordpress-6.8.3-woocommerce-10.3.6");
+        if (Directory.Exists(done)) return Path.Combine(done, "wordpress");
+        var staged = Path.Combine(tools, $".staging-{Random()}");
+        Directory.CreateDirectory(staged);
+        Untar(Path.Combine(KitDir, "wordpress-6.8.3.tar.xz"), staged);
         // The pre-baked image (values-prod.yaml: setup.woocommerceSource=bundled) brings WooCommerce into wp-content.
-        Untar(Path.Combine(KitDir, "woocommerce-10.3.6.tar.xz"), Path.Combine(dir, "wordpress", "wp-content", "plugins"));
-        return Path.Combine(dir, "wordpress");
+        Untar(Path.Combine(KitDir, "woocommerce-10.3.6.tar.xz"), Path.Combine(staged, "wordpress", "wp-content", "plugins"));
+        try { Directory.Move(staged, done); }
+        catch (IOException) { Directory.Delete(staged, recursive: true); }   // another run published it first
+        return Path.Combine(done, "wordpress");
     }
 
     static void Untar(string archive, string into)
