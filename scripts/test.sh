@@ -6,7 +6,7 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NEXT_TELEMETRY_DISABLED=1
 export PATH="$root/.tools/bin:$PATH"
 
-scripts/tools.sh helm services lint || exit 1
+scripts/tools.sh helm services lint store || exit 1
 
 services=$(mktemp -d /tmp/storefleet-test.XXXXXX)
 cleanup() { scripts/test-services.sh stop "$services"; rm -rf "$services"; }
@@ -23,6 +23,8 @@ sum() { grep -ho " $1=\"[0-9]*\"" TestResults/*.trx 2>/dev/null | awk -F'"' '{s+
 passed=$(sum passed); failed=$(( $(sum failed) + $(sum error) )); skipped=$(( $(sum total) - $(sum executed) ))
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build failure runs no test: count it
 echo ".NET: $passed passed, $failed failed, $skipped skipped"
+# The real-store suite (tests/Storefleet.Tests/RealStore) writes what it adapted and how long each part took.
+[ -f TestResults/real-store.txt ] && cat TestResults/real-store.txt
 [ -n "${KUBECONFIG:-}" ] || echo "note: the real-cluster suite was skipped (KUBECONFIG is not set; see docs/operations.md to run it against k3d)"
 
 echo "== dashboard tests (Vitest, next build, end-to-end in Chromium against the real API)"

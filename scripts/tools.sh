@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need, idempotently: a second run costs nothing.
-# Usage: scripts/tools.sh [helm] [services] [browser] [load]   (no argument: helm only)
+# Usage: scripts/tools.sh [helm] [services] [browser] [lint] [load] [store]   (no argument: helm only)
 # Downloaded tools go to .tools/ (git-ignored); system packages come from Debian's apt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +48,8 @@ for want in "${@:-helm}"; do
     browser) apt_install chromium ;;
     lint) apt_install shellcheck ;;
     load) apt_install wrk ;;
+    # The real-store suite: PHP 8.2 and MariaDB run WordPress + WooCommerce from ../shared/store-kit.
+    store) apt_install php-cli php-mysql php-curl php-gd php-intl php-mbstring php-xml php-zip mariadb-server mariadb-client ;;
     *) echo "tools: unknown tool set '$want'" >&2; exit 2 ;;
   esac
 done

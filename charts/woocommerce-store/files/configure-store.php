@@ -24,7 +24,9 @@ function storefleet_env(string $name, bool $required = true): string
 
 $changes = 0;
 $set = static function (string $option, $desired) use (&$changes): void {
-    if (get_option($option) === $desired) {
+    // Compare with what WordPress would store: it escapes some options (blogname keeps "&#039;" for "'"),
+    // so comparing with the raw value would rewrite them on every run.
+    if (get_option($option) === sanitize_option($option, $desired)) {
         return;
     }
     update_option($option, $desired);

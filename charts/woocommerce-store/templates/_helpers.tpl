@@ -54,7 +54,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "store.secretName" -}}
-{{- required "credentials.existingSecret is required: name the Secret (in the store namespace) that holds db-password, db-root-password and admin-password; the provisioning engine creates it as store-credentials. The chart never renders passwords." .Values.credentials.existingSecret -}}
+{{- required "credentials.existingSecret is required: name the Secret (in the store namespace) that holds db-password, db-root-password, admin-user and admin-password; the provisioning engine creates it as store-credentials. The chart never renders passwords." .Values.credentials.existingSecret -}}
 {{- end -}}
 
 {{/* The store's public host: ingress.host, else <slug>.<baseDomain>. */}}
@@ -128,6 +128,8 @@ seccompProfile:
 {{/*
 PHP appended to wp-config.php. Versions are pinned by the platform (images, setup.woocommerceVersion),
 so WordPress must not update itself: core lives in an emptyDir and an update would vanish on restart.
+WP-Cron's own trigger (a loopback request to the public URL) cannot pass the NetworkPolicies: the
+<release>-cron CronJob runs due events instead (DISABLE_WP_CRON).
 Without internet egress, external HTTP is refused at once instead of timing out behind the
 NetworkPolicy (which would make admin pages hang).
 */}}
@@ -136,6 +138,7 @@ NetworkPolicy (which would make admin pages hang).
 define('WP_ENVIRONMENT_TYPE', '{{ $ctx.Values.wordpress.environmentType }}');
 define('AUTOMATIC_UPDATER_DISABLED', true);
 define('DISALLOW_FILE_EDIT', true);
+define('DISABLE_WP_CRON', true);
 {{- if not .internet }}
 define('WP_HTTP_BLOCK_EXTERNAL', true);
 {{- end }}
@@ -157,4 +160,68 @@ define('WP_HTTP_BLOCK_EXTERNAL', true);
     secretKeyRef:
       name: {{ include "store.secretName" . }}
       key: db-password
+{{- end -}}
+
+
+{{/* A memory quantity (e.g. 512Mi, 1Gi, 1G, 536870912) in whole MiB. */}}
+{{- define "store.memoryMi" -}}
+{{- $q := toString . -}}
+{{- if hasSuffix "Ti" $q -}}{{ mulf (trimSuffix "Ti" $q | float64) 1048576 | int }}
+{{- else if hasSuffix "Gi" $q -}}{{ mulf (trimSuffix "Gi" $q | float64) 1024 | int }}
+{{- else if hasSuffix "Mi" $q -}}{{ trimSuffix "Mi" $q | float64 | int }}
+{{- else if hasSuffix "Ki" $q -}}{{ divf (trimSuffix "Ki" $q | float64) 1024 | int }}
+{{- else if hasSuffix "T" $q -}}{{ divf (mulf (trimSuffix "T" $q | float64) 1000000000000) 1048576 | int }}
+{{- else if hasSuffix "G" $q -}}{{ divf (mulf (trimSuffix "G" $q | float64) 1000000000) 1048576 | int }}
+{{- else if hasSuffix "M" $q -}}{{ divf (mulf (trimSuffix "M" $q | float64) 1000000) 1048576 | int }}
+{{- else if hasSuffix "k" $q -}}{{ divf (mulf (trimSuffix "k" $q | float64) 1000) 1048576 | int }}
+{{- else if regexMatch "^[0-9.]+$" $q -}}{{ divf ($q | float64) 1048576 | int }}
+{{- else -}}{{ fail (printf "wordpress.resources.limits.memory %q: use a quantity such as 512Mi or 1Gi" $q) }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Apache prefork workers: wordpress.apache.maxRequestWorkers, or what fits in the container's memory limit
+((limit - reserved) / per worker, at least 2). Each worker is one PHP process: more than fit would get the
+pod OOM-killed under a burst; fewer queue requests instead.
+*/}}
+{{- define "store.apacheWorkers" -}}
+{{- $a := .Values.wordpress.apache -}}
+{{- if gt (int $a.maxRequestWorkers) 0 -}}
+{{- $a.maxRequestWorkers -}}
+{{- else -}}
+{{- $mem := include "store.memoryMi" .Values.wordpress.resources.limits.memory | atoi -}}
+{{- max 2 (div (sub $mem (int $a.reservedMemoryMi)) (int $a.memoryPerWorkerMi)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* post_max_size and the ingress body size, in MB: the upload plus room for the form's other fields. */}}
+{{- define "store.bodyMegabytes" -}}
+{{- add (int .Values.wordpress.uploadMaxMegabytes) 8 -}}
+{{- end -}}
+
+{{/* Outgoing mail settings for the must-use plugin (files/storefleet-mu-plugin.php). */}}
+{{- define "store.mailEnv" -}}
+{{- $m := .Values.mail -}}
+- name: STOREFLEET_MAIL_FROM
+  value: {{ $m.from | quote }}
+- name: STOREFLEET_MAIL_FROM_NAME
+  value: {{ $m.fromName | quote }}
+- name: STOREFLEET_SMTP_HOST
+  value: {{ $m.smtp.host | quote }}
+- name: STOREFLEET_SMTP_PORT
+  value: {{ $m.smtp.port | quote }}
+- name: STOREFLEET_SMTP_ENCRYPTION
+  value: {{ $m.smtp.encryption | quote }}
+{{- if and $m.smtp.host $m.smtp.existingSecret }}
+- name: STOREFLEET_SMTP_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $m.smtp.existingSecret }}
+      key: username
+- name: STOREFLEET_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $m.smtp.existingSecret }}
+      key: password
+{{- end }}
 {{- end -}}

@@ -48,7 +48,12 @@ public sealed record StoreRef(Guid Id, string Slug)
 /// <summary>Everything the chart needs to install one store (no secrets: those stay in the Secret).</summary>
 public sealed record StoreRelease(StoreRef Store, string DisplayName, string ChartVersion, string OwnerEmail);
 
-public sealed record StoreCredentials(string AdminUser, string AdminPassword);
+/// <summary>The store owner's WordPress login, as the credentials Secret holds it (keys admin-user and admin-password).</summary>
+public sealed record StoreCredentials(string AdminUser, string AdminPassword)
+{
+    /// <summary>The login new stores get. Not "admin": the first name every password-guessing bot tries.</summary>
+    public const string DefaultAdminUser = "storeadmin";
+}
 
 public sealed record ManagedNamespace(string Name, Guid? StoreId, DateTime CreatedAt, bool Terminating);
 
@@ -79,7 +84,9 @@ public sealed record StoreObservation(
     ComponentStatus Setup,
     string? StorefrontUrl,
     /// <summary>Recent Warning events of the namespace (ImagePullBackOff, unbound PVC, failing probes), newest first.</summary>
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings,
+    /// <summary>The WordPress login the credentials Secret names (admin-user), when it was read; null otherwise.</summary>
+    string? AdminUser = null)
 {
     public static readonly StoreObservation Nothing = new(NamespaceState.Absent, false, ReleaseInfo.None,
         ComponentStatus.Absent, ComponentStatus.Absent, ComponentStatus.Absent, null, []);

@@ -164,11 +164,11 @@ public sealed class SimulatedCluster : IStoreCluster
             var setup = release.State != ReleaseState.Deployed ? ComponentStatus.Absent
                 : now < release.SetupDoneAt ? new ComponentStatus(ComponentState.Progressing, "Setup job is installing WooCommerce")
                 : release.SetupFails ? new ComponentStatus(ComponentState.Failed, "Setup job failed: Cash on Delivery is not offered by the Store API")
-                : new ComponentStatus(ComponentState.Ready, "WooCommerce installed, Cash on Delivery enabled, 3 products seeded and verified");
+                : new ComponentStatus(ComponentState.Ready, Kubernetes.Workloads.StoreConfiguredMessage);
             if (release.SetupFails && now >= release.SetupDoneAt)
                 warnings.Add("BackoffLimitExceeded: Job has reached the specified backoff limit");
             return new StoreObservation(NamespaceState.Active, ns.Credentials is not null, info, database, wordpress, setup,
-                $"http://{store.Slug}.{_options.BaseDomain}/", warnings);
+                $"http://{store.Slug}.{_options.BaseDomain}/", warnings, ns.Credentials?.AdminUser);
         }
     }
 
@@ -200,7 +200,7 @@ public sealed class SimulatedCluster : IStoreCluster
             var ns = Live(store);
             if (ns.Credentials is null)
             {
-                ns.Credentials = new StoreCredentials("admin", RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
+                ns.Credentials = new StoreCredentials(StoreCredentials.DefaultAdminUser, RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
                 ns.CredentialsCreated++;
                 Save();
             }

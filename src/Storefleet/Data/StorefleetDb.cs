@@ -46,6 +46,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             store.Property(s => s.StorefrontUrl).HasMaxLength(512);
             store.Property(s => s.AdminUrl).HasMaxLength(512);
             store.Property(s => s.AdminPasswordProtected).HasMaxLength(512);
+            store.Property(s => s.AdminUser).HasMaxLength(60);
             // A worker's write succeeds only if the spec did not change and it still holds the lease.
             store.Property(s => s.Generation).IsConcurrencyToken();
             store.Property(s => s.LeaseOwner).IsConcurrencyToken();

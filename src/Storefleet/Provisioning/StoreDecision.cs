@@ -82,6 +82,9 @@ public static class StoreDecision
 
         if (next.Action == StepAction.Wait && next.Reason == "StoreReady")
             return Make(StepAction.Wait, StorePhase.Ready, Requeue.Resync, next.Reason, next.Message, readyStatus: "True");
+        // Re-reading the login of a Ready store is bookkeeping, not a fault the tenant should see.
+        if (next.Reason == RefreshingLogin && store.Phase == StorePhase.Ready)
+            return Make(next.Action, StorePhase.Ready, Requeue.Now, next.Reason, next.Message, readyStatus: "True");
 
         if (pastDeadline)
         {
@@ -115,6 +118,8 @@ public static class StoreDecision
     private static string Describe(TimeSpan t) =>
         t >= TimeSpan.FromMinutes(1) ? $"{t.TotalMinutes:0.#} minutes" : $"{t.TotalSeconds:0.#} seconds";
 
+    private const string RefreshingLogin = "RefreshingLogin";
+
     private readonly record struct Step(StepAction Action, Requeue Requeue, string Reason, string Message);
 
     private static Step NextProvisioningStep(Store store, StoreObservation seen, DateTime now, ReconcilePolicy policy)
@@ -131,6 +136,10 @@ public static class StoreDecision
         // ensuring is idempotent and hands back the Secret's passwords, never new ones.
         if (!seen.CredentialsExist || store.AdminPasswordProtected is null)
             return new(StepAction.EnsureCredentials, Requeue.Now, "CreatingCredentials", "Generating the store's database and admin passwords.");
+        // Our copy of the login must be the one the Secret names (the one WordPress has): re-read it when it
+        // is missing (a store from before the copy had a username) or differs (the Secret was corrected).
+        if (store.AdminUser is null || (seen.AdminUser is { } secretUser && secretUser != store.AdminUser))
+            return new(StepAction.EnsureCredentials, Requeue.Now, RefreshingLogin, "Reading the store's admin login from its credentials Secret.");
 
         var release = seen.Release;
         switch (release.State)

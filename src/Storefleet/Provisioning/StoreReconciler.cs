@@ -146,7 +146,8 @@ public sealed class StoreReconciler(
                 var credentials = await cluster.EnsureCredentialsAsync(target, ct);
                 // The Secret is the source of truth: whatever it holds (new or from an earlier attempt) is what we keep.
                 store.AdminPasswordProtected = protector.Protect(id, credentials.AdminPassword);
-                events.Add(StoreEvent.Normal(id, now, "CredentialsReady", "The database and admin passwords are in Secret store-credentials (generated once, never regenerated)."));
+                store.AdminUser = credentials.AdminUser;
+                events.Add(StoreEvent.Normal(id, now, "CredentialsReady", $"The admin login ({credentials.AdminUser}) and the database passwords are in Secret store-credentials (generated once, never regenerated)."));
                 break;
             case StepAction.Install:
                 await cluster.InstallAsync(new StoreRelease(target, store.Name, store.ChartVersion, ownerEmail), ct);

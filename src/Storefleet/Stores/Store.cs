@@ -31,6 +31,8 @@ public sealed class Store
     public DateTime? ReadyAt { get; set; }
     /// <summary>The WordPress admin password, AES-GCM encrypted (see CredentialProtector); the cluster Secret is the source of truth.</summary>
     public string? AdminPasswordProtected { get; set; }
+    /// <summary>The WordPress login (the Secret's admin-user), handed out with the password. Null: not read yet.</summary>
+    public string? AdminUser { get; set; }
 
     // ---- work queue ----
     /// <summary>When a worker should look at the store next; null means nothing to do until the spec changes.</summary>

@@ -273,7 +273,7 @@ public static class StoresApi
         var ownerId = principal.UserId();
         var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
         if (store is null) return NotFound(id);
-        if (store.AdminPasswordProtected is null)
+        if (store.AdminPasswordProtected is null || store.AdminUser is null)
             return TypedResults.Problem(
                 title: "Credentials not ready yet",
                 detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
@@ -282,7 +282,7 @@ public static class StoresApi
         audit.Record(db, "store.credentials.read", "success", target: (id.ToString(), store.Name));
         await db.SaveChangesAsync();
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(new CredentialsResponse("admin", password, store.AdminUrl));
+        return TypedResults.Ok(new CredentialsResponse(store.AdminUser, password, store.AdminUrl));
     }
 
     // Another tenant's store is indistinguishable from a missing one: never 403, which would confirm it exists.

@@ -33,8 +33,9 @@ public class SetupScriptTests
         string[] steps =
         [
             "wait_for \"MySQL", "wait_for \"WordPress", "core is-installed", "core install",
+            "username_exists(getenv(\"STORE_ADMIN_USER\"))", "user create \"$STORE_ADMIN_USER\"",
             "plugin install woocommerce --version=\"$WOOCOMMERCE_VERSION\"", "plugin activate woocommerce",
-            "wc update", "eval-file /scripts/configure-store.php", "php /scripts/verify-store.php",
+            "wc update", "eval-file /scripts/configure-store.php", "eval-file /scripts/verify-store.php",
         ];
 
         var at = script.IndexOf("\nset -eu", StringComparison.Ordinal);   // after the header comment

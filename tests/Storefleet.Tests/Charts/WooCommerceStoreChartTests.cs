@@ -74,7 +74,8 @@ public class WooCommerceStoreChartTests
         ChartPolicies.AssertNone(ChartPolicies.ContainersWithoutRequestsAndLimits(chart), "requests and limits");
         ChartPolicies.AssertNone(ChartPolicies.LongRunningContainersWithoutProbes(chart), "probes");
         ChartPolicies.AssertNone(ChartPolicies.ContainersNotRestricted(chart), "restricted security context");
-        Assert.Equal(3, chart.Pods.Count());
+        // WordPress, MySQL, the setup Job and the WP-Cron CronJob.
+        Assert.Equal(4, chart.Pods.Count());
     }
 
     [Theory]
@@ -106,7 +107,7 @@ public class WooCommerceStoreChartTests
             .Select(e => e.ValueFrom.SecretKeyRef).ToList();
         Assert.All(secretRefs, r => Assert.Equal(StoreChart.Secret, r.Name));
         var required = secretRefs.Where(r => r.Optional != true).Select(r => r.Key).ToHashSet();
-        Assert.Equal(["admin-password", "db-password", "db-root-password"], required.Order());
+        Assert.Equal(["admin-password", "admin-user", "db-password", "db-root-password"], required.Order());
     }
 
     [Theory]

@@ -29,7 +29,7 @@ public class WooCommerceStoreIsolationTests
         var flows = ChartPolicies.AllowedFlowsBetweenPods(StoreChart.Render(valuesFile));
 
         Assert.Equal(
-            ["setup -> database 3306/TCP", "setup -> wordpress 8080/TCP", "wordpress -> database 3306/TCP"],
+            ["cron -> wordpress 8080/TCP", "setup -> database 3306/TCP", "setup -> wordpress 8080/TCP", "wordpress -> database 3306/TCP"],
             flows.Order());
     }
 
@@ -50,9 +50,9 @@ public class WooCommerceStoreIsolationTests
         Assert.Equal("kube-system", controller.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
         Assert.Equal("traefik", controller.PodSelector.MatchLabels["app.kubernetes.io/name"]);
         Assert.Null(controller.IpBlock);
-        // The only other peer is the setup Job, in this namespace.
-        var others = rule.FromProperty.Where(p => p.NamespaceSelector is null).ToList();
-        Assert.Equal("setup", Assert.Single(others).PodSelector.MatchLabels["app.kubernetes.io/component"]);
+        // The only other peers are the setup Job and the WP-Cron CronJob, in this namespace.
+        var others = rule.FromProperty.Where(p => p.NamespaceSelector is null).Select(p => p.PodSelector.MatchLabels["app.kubernetes.io/component"]);
+        Assert.Equal(["cron", "setup"], others.Order());
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public class WooCommerceStoreIsolationTests
 
         Assert.DoesNotContain(chart.OfType<V1NetworkPolicy>(), p => (p.Spec.Egress ?? []).Any(r => (r.To ?? []).Any(peer => peer.IpBlock is not null)));
         // Refused at once by WordPress instead of timing out behind the policy.
-        Assert.All(chart.Pods.Where(p => p.Metadata!.Labels["app.kubernetes.io/component"] != "database"), pod =>
+        Assert.All(chart.Pods.Where(p => p.Metadata!.Labels["app.kubernetes.io/component"] is "wordpress" or "setup"), pod =>
             Assert.Contains("WP_HTTP_BLOCK_EXTERNAL", pod.Spec.Containers.Single().Env.Single(e => e.Name == "WORDPRESS_CONFIG_EXTRA").Value));
     }
 }

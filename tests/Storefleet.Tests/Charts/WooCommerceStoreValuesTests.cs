@@ -12,7 +12,7 @@ public class WooCommerceStoreValuesTests
 
         Assert.False(result.Succeeded, result.ToString());
         Assert.Contains("credentials.existingSecret is required", result.StdErr);
-        Assert.Contains("db-password, db-root-password and admin-password", result.StdErr);
+        Assert.Contains("db-password, db-root-password, admin-user and admin-password", result.StdErr);
     }
 
     [Fact]

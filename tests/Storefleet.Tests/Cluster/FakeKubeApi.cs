@@ -26,6 +26,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public List<V1Job> Jobs { get; } = [];
     public List<Corev1Event> Events { get; } = [];
     public List<V1Ingress> Ingresses { get; } = [];
+    /// <summary>Pod logs by pod name (GET …/pods/{name}/log honours tailLines; a pod not listed answers 404).</summary>
+    public Dictionary<string, string> PodLogs { get; } = [];
     public ConcurrentQueue<string> Requests { get; } = new();
     /// <summary>Answer every request with 403, as an API server does for a service account without RBAC.</summary>
     public bool Forbid { get; set; }
@@ -59,6 +61,13 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     public V1Namespace? Namespace(string name) => _namespaces.GetValueOrDefault(name);
     public V1Secret? Secret(string ns, string name) => _secrets.GetValueOrDefault((ns, name));
+
+    /// <summary>A Secret that exists before the test starts (e.g. one an older engine wrote).</summary>
+    public void AddSecret(string ns, string name, IDictionary<string, string> data) => _secrets[(ns, name)] = new V1Secret
+    {
+        ApiVersion = "v1", Kind = "Secret", Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+        Data = data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
+    };
 
     private void Map(WebApplication app)
     {
@@ -104,6 +113,22 @@ public sealed class FakeKubeApi : IAsyncDisposable
             secret.Metadata.NamespaceProperty = ns;
             _secrets[(ns, secret.Metadata.Name)] = secret;
             await Write(ctx, 201, secret);
+        });
+        // A JSON merge patch of stringData, the only kind the driver sends.
+        app.MapPatch("/api/v1/namespaces/{ns}/secrets/{name}", async (HttpContext ctx, string ns, string name) =>
+        {
+            if (!_secrets.TryGetValue((ns, name), out var secret)) { await Write(ctx, 404, Status(404, "NotFound", $"secrets \"{name}\" not found")); return; }
+            var patch = KubernetesJson.Deserialize<V1Secret>(await new StreamReader(ctx.Request.Body).ReadToEndAsync());
+            foreach (var (k, v) in patch.StringData ?? new Dictionary<string, string>()) secret.Data[k] = Encoding.UTF8.GetBytes(v);
+            await Write(ctx, 200, secret);
+        });
+        app.MapGet("/api/v1/namespaces/{ns}/pods/{name}/log", async (HttpContext ctx, string ns, string name) =>
+        {
+            if (!PodLogs.TryGetValue(name, out var log)) { await Write(ctx, 404, Status(404, "NotFound", $"pods \"{name}\" not found")); return; }
+            var lines = log.TrimEnd('\n').Split('\n');
+            if (int.TryParse(ctx.Request.Query["tailLines"], out var tail)) lines = lines[Math.Max(0, lines.Length - tail)..];
+            ctx.Response.ContentType = "text/plain";
+            await ctx.Response.WriteAsync(string.Join('\n', lines) + "\n");
         });
         app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext ctx, string ns) => Write(ctx, 200, new V1PodList
         {

@@ -83,6 +83,9 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
              "wp-nonce-key", "wp-nonce-salt", "wp-secure-auth-key", "wp-secure-auth-salt"],
             secret.Data.Keys.Order());
         Assert.Equal(first.AdminPassword, Encoding.UTF8.GetString(secret.Data["admin-password"]));
+        // The login the chart's setup creates in WordPress is the one handed out: not "admin", which bots try first.
+        Assert.Equal("storeadmin", first.AdminUser);
+        Assert.Equal("storeadmin", Encoding.UTF8.GetString(secret.Data["admin-user"]));
         Assert.Equal(1, _api.Requests.Count(r => r.StartsWith("POST /api/v1/namespaces/store-ana-bakery/secrets", StringComparison.Ordinal)));
     }
 
@@ -160,6 +163,86 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
         Assert.Equal("https://ana-bakery.shops.example.com/", seen.StorefrontUrl);
         Assert.Equal(["Failed: Failed to pull image \"wordpress:6.8.3\": not found (pod/ana-bakery-wordpress-7d9f)"], seen.Warnings);
         Assert.Equal(["status", "ana-bakery", "--namespace", "store-ana-bakery", "--output", "json"], _helm.Calls().Single());
+    }
+
+    [Fact]
+    public async Task AStoreFromBeforeTheChartReadTheLoginFromItsSecretHandsOutTheLoginWordPressHas()
+    {
+        // The old engine wrote admin-user "admin"; the old chart created WordPress user "storeadmin" with the same password.
+        AddOurNamespace();
+        _api.AddSecret(Store.Namespace, "store-credentials", new Dictionary<string, string>
+        {
+            ["admin-user"] = "admin", ["admin-password"] = "s3cret-from-2025", ["db-password"] = "d", ["db-root-password"] = "r",
+        });
+        Assert.Equal("admin", (await _cluster.ObserveAsync(Store, default)).AdminUser);   // what makes the engine look again
+
+        var credentials = await _cluster.EnsureCredentialsAsync(Store, default);
+
+        Assert.Equal(new StoreCredentials("storeadmin", "s3cret-from-2025"), credentials);
+        var secret = _api.Secret(Store.Namespace, "store-credentials")!;
+        Assert.Equal("storeadmin", Encoding.UTF8.GetString(secret.Data["admin-user"]));
+        Assert.Equal("s3cret-from-2025", Encoding.UTF8.GetString(secret.Data["admin-password"]));   // never regenerated
+        Assert.Equal("storeadmin", (await _cluster.ObserveAsync(Store, default)).AdminUser);
+        Assert.Equal(new StoreCredentials("storeadmin", "s3cret-from-2025"), await _cluster.EnsureCredentialsAsync(Store, default));
+        Assert.Single(_api.Requests, r => r.StartsWith("PATCH ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AFailedSetupJobIsReportedWithTheScriptsOwnReasonFromTheLastFailedPodsLog()
+    {
+        AddOurNamespace();
+        await _cluster.EnsureCredentialsAsync(Store, default);
+        _helm.Status(Recorded("status-deployed.json"));
+        _api.Jobs.Add(new V1Job
+        {
+            Metadata = Meta("ana-bakery-setup-r1", "setup"),
+            Status = new V1JobStatus
+            {
+                Failed = 2,
+                Conditions = [new V1JobCondition { Type = "Failed", Status = "True", Reason = "BackoffLimitExceeded", Message = "Job has reached the specified backoff limit" }],
+            },
+        });
+        _api.Pods.Add(SetupPod("ana-bakery-setup-r1-aaaaa", DateTime.UtcNow.AddMinutes(-2)));
+        _api.Pods.Add(SetupPod("ana-bakery-setup-r1-bbbbb", DateTime.UtcNow.AddMinutes(-1)));
+        _api.PodLogs["ana-bakery-setup-r1-aaaaa"] = "setup FAILED: older attempt — not this one\n";
+        _api.PodLogs["ana-bakery-setup-r1-bbbbb"] = """
+            06:49:41 setup: activating WooCommerce
+            Warning: Failed to activate plugin. Current WordPress version (6.8.3) does not meet minimum requirements for WooCommerce. The plugin requires WordPress 6.9.
+            Error: No plugins activated.
+            setup FAILED: WooCommerce activation — Failed to activate plugin. Current WordPress version (6.8.3) does not meet minimum requirements for WooCommerce. The plugin requires WordPress 6.9.
+            """;
+
+        var seen = await _cluster.ObserveAsync(Store, default);
+
+        Assert.Equal(ComponentState.Failed, seen.Setup.State);
+        Assert.Equal("Setup job ana-bakery-setup-r1 failed (BackoffLimitExceeded): setup FAILED: WooCommerce activation — Failed to activate plugin. " +
+                     "Current WordPress version (6.8.3) does not meet minimum requirements for WooCommerce. The plugin requires WordPress 6.9.", seen.Setup.Message);
+        Assert.Contains(_api.Requests, r => r.StartsWith("GET /api/v1/namespaces/store-ana-bakery/pods/ana-bakery-setup-r1-bbbbb/log", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WhileTheSetupRetriesTheLastAttemptsReasonIsShownAndAMissingLogFallsBackToTheJobCondition()
+    {
+        AddOurNamespace();
+        await _cluster.EnsureCredentialsAsync(Store, default);
+        _helm.Status(Recorded("status-deployed.json"));
+        _api.Jobs.Add(new V1Job { Metadata = Meta("ana-bakery-setup-r1", "setup"), Status = new V1JobStatus { Failed = 1, Active = 1 } });
+        _api.Pods.Add(SetupPod("ana-bakery-setup-r1-aaaaa", DateTime.UtcNow.AddMinutes(-1)));
+        _api.PodLogs["ana-bakery-setup-r1-aaaaa"] = "setup FAILED: MySQL at ana-bakery-mysql:3306 — Access denied for user 'wordpress'@'10.42.0.7' (using password: YES)\n";
+
+        var retrying = await _cluster.ObserveAsync(Store, default);
+
+        Assert.Equal(ComponentState.Progressing, retrying.Setup.State);
+        Assert.Equal("setup job running (attempt 2); the last attempt ended with setup FAILED: MySQL at ana-bakery-mysql:3306 — " +
+                     "Access denied for user 'wordpress'@'10.42.0.7' (using password: YES)", retrying.Setup.Message);
+
+        _api.PodLogs.Clear();   // the pod is gone (or the worker may not read logs): the Job's own condition is all there is
+        _api.Jobs[0].Status = new V1JobStatus
+        {
+            Failed = 5, Conditions = [new V1JobCondition { Type = "Failed", Status = "True", Reason = "BackoffLimitExceeded", Message = "Job has reached the specified backoff limit" }],
+        };
+        var failed = await _cluster.ObserveAsync(Store, default);
+        Assert.Equal("Setup job ana-bakery-setup-r1 failed: BackoffLimitExceeded: Job has reached the specified backoff limit", failed.Setup.Message);
     }
 
     [Fact]
@@ -257,6 +340,15 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
         Name = name, NamespaceProperty = Store.Namespace, CreationTimestamp = DateTime.UtcNow,
         Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "ana-bakery", ["app.kubernetes.io/component"] = component },
     };
+
+    private static V1Pod SetupPod(string name, DateTime created)
+    {
+        var pod = Pod(name, "setup", ready: false);
+        pod.Metadata.CreationTimestamp = created;
+        pod.Metadata.Labels["job-name"] = "ana-bakery-setup-r1";
+        pod.Status.Phase = "Failed";
+        return pod;
+    }
 
     private static V1Pod Pod(string name, string component, bool ready, (string Reason, string Message)? waiting = null) => new()
     {

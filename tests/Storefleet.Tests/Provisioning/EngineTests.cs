@@ -37,6 +37,8 @@ public class EngineTests
         Assert.All(ready.Conditions, c => Assert.Equal("True", c.Status));
         Assert.Equal("http://shop-0.127.0.0.1.nip.io/", ready.Urls!.Storefront);
         Assert.Equal(sim.Books("shop-0").AdminPassword ?? credentials!.Password, credentials!.Password);
+        // The login the Secret names, which is the one the chart's setup creates in WordPress.
+        Assert.Equal("storeadmin", credentials.Username);
         Assert.Empty(sim.LiveNamespaces());
         await using var db = app.NewDb();
         var reasons = await db.StoreEvents.Where(e => e.StoreId == store.Id).OrderBy(e => e.Id).Select(e => e.Reason).ToListAsync();

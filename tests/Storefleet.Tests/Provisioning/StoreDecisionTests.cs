@@ -17,8 +17,8 @@ public class StoreDecisionTests
 
     private static StoreObservation Seen(
         NamespaceState ns = NamespaceState.Active, bool credentials = true, ReleaseInfo? release = null,
-        ComponentStatus? db = null, ComponentStatus? wp = null, ComponentStatus? setup = null, params string[] warnings) =>
-        new(ns, credentials, release ?? Deployed, db ?? Ready, wp ?? Ready, setup ?? Ready, "http://s.example/", warnings);
+        ComponentStatus? db = null, ComponentStatus? wp = null, ComponentStatus? setup = null, string adminUser = "storeadmin", params string[] warnings) =>
+        new(ns, credentials, release ?? Deployed, db ?? Ready, wp ?? Ready, setup ?? Ready, "http://s.example/", warnings, credentials ? adminUser : null);
 
     private static readonly StoreObservation Empty = StoreObservation.Nothing;
     private static readonly StoreObservation AllReady = Seen();
@@ -39,6 +39,8 @@ public class StoreDecisionTests
         new Row("a new store gets its namespace first", Fresh, Empty, StepAction.EnsureNamespace, StorePhase.Provisioning, Requeue.Now, "CreatingNamespace"),
         new Row("then its credentials", Fresh, Seen(credentials: false, release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "CreatingCredentials"),
         new Row("credentials in the cluster but not in the database are read back", s => { s.AdminPasswordProtected = null; return s; }, Seen(release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "CreatingCredentials"),
+        new Row("a login copy from before the username was kept is read again", s => { s.AdminUser = null; return s; }, Seen(release: ReleaseInfo.None), StepAction.EnsureCredentials, StorePhase.Provisioning, Requeue.Now, "RefreshingLogin"),
+        new Row("a Ready store whose Secret names another login reads it again and stays Ready", WasReady, Seen(adminUser: "admin"), StepAction.EnsureCredentials, StorePhase.Ready, Requeue.Now, "RefreshingLogin"),
         new Row("then the release", Fresh, Seen(release: ReleaseInfo.None), StepAction.Install, StorePhase.Provisioning, Requeue.Now, "Installing"),
         new Row("waits for the database", Fresh, Seen(db: Starting, wp: Starting, setup: ComponentStatus.Absent), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForDatabase"),
         new Row("waits for WordPress", Fresh, Seen(wp: Starting, setup: ComponentStatus.Absent), StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForWordPress"),
@@ -73,7 +75,7 @@ public class StoreDecisionTests
         {
             Id = Guid.NewGuid(), Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0",
             Generation = 1, ObservedGeneration = 1, Phase = StorePhase.Provisioning, CreatedAt = Now.AddMinutes(-2),
-            ProvisioningDeadline = Now.AddMinutes(10), AdminPasswordProtected = "sealed",
+            ProvisioningDeadline = Now.AddMinutes(10), AdminPasswordProtected = "sealed", AdminUser = "storeadmin",
         });
 
         var decision = StoreDecision.Decide(store, row.Seen, Now, Policy);
@@ -89,7 +91,7 @@ public class StoreDecisionTests
     [Fact]
     public void AClusterWarningIsPartOfTheMessageUsersSee()
     {
-        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed", AdminUser = "storeadmin" };
 
         var decision = StoreDecision.Decide(store, Seen(wp: Failing, setup: ComponentStatus.Absent, warnings: "FailedScheduling: 0/1 nodes: pod has unbound immediate PersistentVolumeClaims"), Now, Policy);
 
@@ -100,7 +102,7 @@ public class StoreDecisionTests
     [Fact]
     public void AConditionKeepsItsTransitionTimeWhileItsStatusHolds()
     {
-        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed", AdminUser = "storeadmin" };
         var first = StoreDecision.Decide(store, Seen(setup: Starting), Now, Policy);
         store.Conditions = [.. first.Conditions];
 

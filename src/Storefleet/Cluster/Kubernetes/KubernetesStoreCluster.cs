@@ -54,15 +54,45 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         var events = await Call(() => kube.CoreV1.ListNamespacedEventAsync(store.Namespace, fieldSelector: "type=Warning", cancellationToken: ct));
         var ingresses = await Call(() => kube.NetworkingV1.ListNamespacedIngressAsync(store.Namespace, labelSelector: selector, cancellationToken: ct));
 
+        var setupFailure = await SetupFailureAsync(store, jobs!.Items, pods!.Items, ct);
+
         return new StoreObservation(
             NamespaceState.Active,
             secret is not null,
             release,
-            Workloads.Component(pods!.Items, "database", "MySQL"),
+            Workloads.Component(pods.Items, "database", "MySQL"),
             Workloads.Component(pods.Items, "wordpress", "WordPress"),
-            Workloads.SetupJob(jobs!.Items),
+            Workloads.SetupJob(jobs.Items, setupFailure),
             Workloads.StorefrontUrl(ingresses!.Items, options.UrlScheme),
-            Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime));
+            Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime),
+            secret?.Data is { } data && data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : null);
+    }
+
+    /// <summary>
+    /// Why the newest setup attempt failed, in the setup script's own words: the last
+    /// "setup FAILED: &lt;what&gt; — &lt;why&gt;" line of the newest failed setup pod's log. Read only when the
+    /// newest Job has failed attempts. Null when there is none or the log cannot be read (the Job's own
+    /// condition is reported then).
+    /// </summary>
+    private async Task<string?> SetupFailureAsync(StoreRef store, IList<V1Job> jobs, IList<V1Pod> pods, CancellationToken ct)
+    {
+        var job = jobs.OrderByDescending(j => j.Metadata.CreationTimestamp).FirstOrDefault();
+        if (job is null || (job.Status?.Failed ?? 0) == 0) return null;
+        var failed = pods
+            .Where(p => Workloads.Label(p.Metadata, "job-name") == job.Metadata.Name && p.Status?.Phase == "Failed")
+            .OrderByDescending(p => p.Metadata.CreationTimestamp)
+            .FirstOrDefault();
+        if (failed is null) return null;
+        try
+        {
+            await using var log = await kube.CoreV1.ReadNamespacedPodLogAsync(failed.Metadata.Name, store.Namespace, container: "setup", tailLines: 40, cancellationToken: ct);
+            using var reader = new StreamReader(log);
+            return Workloads.SetupFailureLine(await reader.ReadToEndAsync(ct));
+        }
+        catch (HttpOperationException)
+        {
+            return null;   // gone already, or no pods/log permission: the Job's condition still says it failed
+        }
     }
 
     public async Task EnsureNamespaceAsync(StoreRef store, CancellationToken ct)
@@ -130,16 +160,39 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             }
         }
         var data = existing!.Data ?? new Dictionary<string, byte[]>();
-        if (!data.TryGetValue("admin-password", out var password))
-            throw new ClusterException("CredentialsInvalid", $"Secret {options.CredentialsSecret} in {store.Namespace} has no admin-password key.");
-        return new StoreCredentials(data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : "admin", Encoding.UTF8.GetString(password));
+        if (IsLegacyAdminUser(data))
+        {
+            // Stores made before the chart read admin-user from this Secret: the chart created the WordPress
+            // login "storeadmin" while the Secret (and the API) said "admin", which WordPress refused. Make the
+            // Secret name the login that exists; the password was always the same key.
+            var patch = new V1Patch(System.Text.Json.JsonSerializer.Serialize(new { stringData = new Dictionary<string, string> { ["admin-user"] = StoreCredentials.DefaultAdminUser } }), V1Patch.PatchType.MergePatch);
+            existing = await Call(() => kube.CoreV1.PatchNamespacedSecretAsync(patch, options.CredentialsSecret, store.Namespace, cancellationToken: ct));
+            data = existing!.Data ?? new Dictionary<string, byte[]>();
+        }
+        return CredentialsFrom(data, $"Secret {options.CredentialsSecret} in {store.Namespace}");
     }
+
+    /// <summary>
+    /// The login the platform hands the tenant, read from the credentials Secret's data: exactly what the
+    /// chart's setup Job creates in WordPress (it reads the same two keys).
+    /// </summary>
+    public static StoreCredentials CredentialsFrom(IDictionary<string, byte[]> data, string where)
+    {
+        if (!data.TryGetValue("admin-password", out var password))
+            throw new ClusterException("CredentialsInvalid", $"{where} has no admin-password key.");
+        if (!data.TryGetValue("admin-user", out var user) || user.Length == 0)
+            throw new ClusterException("CredentialsInvalid", $"{where} has no admin-user key (the WordPress login the setup creates).");
+        return new StoreCredentials(Encoding.UTF8.GetString(user), Encoding.UTF8.GetString(password));
+    }
+
+    /// <summary>admin-user "admin" (or none) is what this engine wrote before the chart used the key; it never writes it now.</summary>
+    internal static bool IsLegacyAdminUser(IDictionary<string, byte[]> data) =>
+        !data.TryGetValue("admin-user", out var user) || Encoding.UTF8.GetString(user) == "admin";
 
     public async Task InstallAsync(StoreRelease release, CancellationToken ct)
     {
-        var host = $"{release.Store.Slug}.{options.BaseDomain}";
         var file = Path.Combine(Path.GetTempPath(), $"storefleet-{release.Store.Slug}-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(file, HelmReleases.ValuesJson(release, host, options.CredentialsSecret), ct);
+        await File.WriteAllTextAsync(file, StoreValuesJson(release, options), ct);
         try
         {
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -150,6 +203,13 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             File.Delete(file);
         }
     }
+
+    /// <summary>
+    /// The per-store values file <see cref="InstallAsync"/> hands to <c>helm upgrade --install</c> (after the
+    /// operator's values files). Public so that the real-store tests render the chart with exactly these values.
+    /// </summary>
+    public static string StoreValuesJson(StoreRelease release, KubernetesClusterOptions options) =>
+        HelmReleases.ValuesJson(release, $"{release.Store.Slug}.{options.BaseDomain}", options.CredentialsSecret);
 
     public async Task RecoverReleaseAsync(StoreRef store, CancellationToken ct)
     {
@@ -207,7 +267,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             ["db-password"] = Password(),
             ["db-root-password"] = Password(),
             ["admin-password"] = Password(),
-            ["admin-user"] = "admin",
+            ["admin-user"] = StoreCredentials.DefaultAdminUser,
         };
         foreach (var key in new[] { "auth-key", "secure-auth-key", "logged-in-key", "nonce-key", "auth-salt", "secure-auth-salt", "logged-in-salt", "nonce-salt" })
             data[$"wp-{key}"] = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%+-.:=@^_~", 64);
@@ -247,6 +307,10 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
 /// <summary>Turns pods, Jobs, Events and Ingresses into component states and messages people understand. Pure.</summary>
 public static class Workloads
 {
+    /// <summary>What a completed setup Job has proven (files/setup.sh and verify-store.php).</summary>
+    public const string StoreConfiguredMessage =
+        "WooCommerce installed, Cash on Delivery enabled, sample products seeded and verified; test order placed with Cash on Delivery and removed";
+
     private static readonly HashSet<string> FailingWaitReasons =
         ["ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "CreateContainerConfigError", "InvalidImageName", "CreateContainerError"];
 
@@ -271,17 +335,28 @@ public static class Workloads
         return new ComponentStatus(ComponentState.Progressing, $"{display} is starting ({ready}/{total} containers ready)");
     }
 
-    public static ComponentStatus SetupJob(IList<V1Job> jobs)
+    /// <param name="lastFailure">The last "setup FAILED: …" line of the newest failed attempt's log, when read.</param>
+    public static ComponentStatus SetupJob(IList<V1Job> jobs, string? lastFailure = null)
     {
         var job = jobs.OrderByDescending(j => j.Metadata.CreationTimestamp).FirstOrDefault();
         if (job is null) return ComponentStatus.Absent;
         if (job.Status?.Succeeded > 0 || job.Status?.Conditions?.Any(c => c.Type == "Complete" && c.Status == "True") == true)
-            return new ComponentStatus(ComponentState.Ready, "WooCommerce installed, Cash on Delivery enabled, sample products seeded and verified");
+            return new ComponentStatus(ComponentState.Ready, StoreConfiguredMessage);
         var failed = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
         if (failed is not null)
-            return new ComponentStatus(ComponentState.Failed, $"Setup job {job.Metadata.Name} failed: {failed.Reason}: {failed.Message}".TrimEnd(' ', ':'));
+            return new ComponentStatus(ComponentState.Failed, lastFailure is not null
+                ? $"Setup job {job.Metadata.Name} failed ({failed.Reason}): {lastFailure}"
+                : $"Setup job {job.Metadata.Name} failed: {failed.Reason}: {failed.Message}".TrimEnd(' ', ':'));
         var attempts = (job.Status?.Failed ?? 0) + (job.Status?.Active ?? 0);
-        return new ComponentStatus(ComponentState.Progressing, attempts > 1 ? $"setup job running (attempt {attempts})" : "setup job running");
+        var running = attempts > 1 ? $"setup job running (attempt {attempts})" : "setup job running";
+        return new ComponentStatus(ComponentState.Progressing, lastFailure is not null ? $"{running}; the last attempt ended with {lastFailure}" : running);
+    }
+
+    /// <summary>The last line the setup script writes when a step fails (files/setup.sh: fail), or null.</summary>
+    public static string? SetupFailureLine(string log)
+    {
+        var line = log.Split('\n', StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith("setup FAILED:", StringComparison.Ordinal));
+        return line is null ? null : line.Length > 600 ? line[..600] + "…" : line;
     }
 
     public static string? StorefrontUrl(IList<V1Ingress> ingresses, string scheme)

@@ -155,6 +155,10 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<string>("AdminUser")
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)");
+
                     b.Property<int>("Attempt")
                         .HasColumnType("integer");
 

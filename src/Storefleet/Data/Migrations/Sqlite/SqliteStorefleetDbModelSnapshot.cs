@@ -148,6 +148,10 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AdminUser")
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Attempt")
                         .HasColumnType("INTEGER");
 
