@@ -25,6 +25,7 @@ public partial class PlatformChartRbacTests
         ("batch", ["jobs"], Manage),
         ("networking.k8s.io", ["ingresses", "networkpolicies"], Manage),
         ("", ["pods", "events"], ["list"]),
+        ("cert-manager.io", ["certificates"], ["get"]),
     ];
 
     /// <summary>"group/resource: verb,verb" per resource, so that how rules are grouped does not matter.</summary>
