@@ -26,7 +26,8 @@ public partial class PlatformImagesAndScriptTests
         {
             if (line.StartsWith("FROM ", StringComparison.Ordinal))
             {
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                // FROM [--platform=...] image [AS name]
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(p => !p.StartsWith("--", StringComparison.Ordinal)).ToArray();
                 var from = Regex.Replace(parts[1], @"\$\{(\w+)\}", m => args.GetValueOrDefault(m.Groups[1].Value, m.Value));
                 stages.Add(new Stage(from, parts.Length > 3 ? parts[3] : null, []));
             }
