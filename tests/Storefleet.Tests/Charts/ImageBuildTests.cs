@@ -12,8 +12,8 @@ namespace Storefleet.Tests.Charts;
 /// </summary>
 public class ImageBuildTests
 {
-    static string Repo => PlatformChart.Repo;
-    static string Dockerfile(string image) => Path.Combine(Repo, "images", image, "Dockerfile");
+    internal static string Repo => PlatformChart.Repo;
+    internal static string Dockerfile(string image) => Path.Combine(Repo, "images", image, "Dockerfile");
 
     /// <summary>What BuildKit sets TARGETARCH to on this machine.</summary>
     static string HostArch => RuntimeInformation.OSArchitecture switch
@@ -147,6 +147,24 @@ public class ImageBuildTests
         Assert.NotEmpty(Directory.GetFiles(run.HostPath("/app"), "libe_sqlite3.so", SearchOption.AllDirectories));
     }
 
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>
+/// The dashboard image's build stage (npm ci, next build, prune) from a used checkout, then its CMD from
+/// the shipped files. A class of its own so that it runs alongside the platform build.
+/// </summary>
+public class DashboardImageBuildTests
+{
+    static string Repo => ImageBuildTests.Repo;
+    static string Dockerfile(string image) => ImageBuildTests.Dockerfile(image);
+    static int FreePort() => ImageBuildTests.FreePort();
+
     [Fact]
     public async Task TheDashboardImageInstallsBuildsAndStartsFromAUsedCheckout()
     {
@@ -201,12 +219,5 @@ public class ImageBuildTests
             await server.WaitForExitAsync();
             _ = await output;
         }
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
