@@ -16,7 +16,7 @@ public class ImageBuildTests
     internal static string Dockerfile(string image) => Path.Combine(Repo, "images", image, "Dockerfile");
 
     /// <summary>What BuildKit sets TARGETARCH to on this machine.</summary>
-    static string HostArch => RuntimeInformation.OSArchitecture switch
+    internal static string HostArch => RuntimeInformation.OSArchitecture switch
     {
         Architecture.X64 => "amd64",
         Architecture.Arm64 => "arm64",
@@ -124,6 +124,32 @@ public class ImageBuildTests
         Assert.Contains("TARGETARCH is empty: build with BuildKit", result.StdErr);
     }
 
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>
+/// The two image builds use both cores for a minute or more: they run on their own, after the parallel
+/// tests, so that they never slow down the timing-sensitive engine tests.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ImageBuildCollection
+{
+    public const string Name = "Image builds (run alone)";
+}
+
+/// <summary>The platform image's build stage (restore for the target runtime, publish) from a used checkout.</summary>
+[Collection(ImageBuildCollection.Name)]
+public class PlatformImageBuildTests
+{
+    static string Repo => ImageBuildTests.Repo;
+    static string Dockerfile(string image) => ImageBuildTests.Dockerfile(image);
+    static string HostArch => ImageBuildTests.HostArch;
+
     [Fact]
     public void ThePlatformImageRestoresAndPublishesFromAUsedCheckout()
     {
@@ -146,19 +172,13 @@ public class ImageBuildTests
         Assert.False(File.Exists(run.HostPath("/app/Storefleet")), "framework-dependent without an apphost");
         Assert.NotEmpty(Directory.GetFiles(run.HostPath("/app"), "libe_sqlite3.so", SearchOption.AllDirectories));
     }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>
 /// The dashboard image's build stage (npm ci, next build, prune) from a used checkout, then its CMD from
-/// the shipped files. A class of its own so that it runs alongside the platform build.
+/// the shipped files.
 /// </summary>
+[Collection(ImageBuildCollection.Name)]
 public class DashboardImageBuildTests
 {
     static string Repo => ImageBuildTests.Repo;

@@ -29,7 +29,7 @@ public partial class OperationsDocTests
         var named = Regex.Matches(Doc, @"\b([A-Z][A-Za-z0-9]+Tests)\b").Select(m => m.Groups[1].Value).Distinct().ToList();
         var testFiles = Directory.GetFiles(Path.Combine(PlatformChart.Repo, "tests"), "*.cs", SearchOption.AllDirectories).Select(File.ReadAllText).ToList();
 
-        Assert.Contains("ImageBuildTests", named);
+        Assert.Contains("PlatformImageBuildTests", named);
         Assert.Contains("K3dScriptTests", named);
         Assert.All(named, name => Assert.Contains(testFiles, text => text.Contains($"class {name}", StringComparison.Ordinal)));
     }
