@@ -162,9 +162,9 @@ if exists k3d cluster get "$cluster"; then
   # Reused as it is (a second run). Started if it was stopped; refused if its k3s is too old.
   run k3d cluster start "$cluster" --wait --timeout "${wait_seconds}s"
   run k3d kubeconfig merge "$cluster" --kubeconfig-merge-default >/dev/null
-  minor=$("${kc[@]}" get nodes -o 'jsonpath={.items[0].status.nodeInfo.kubeletVersion}' | sed -n 's/^v1\.\([0-9]*\)\..*/\1/p')
-  if [ "${minor:-0}" -lt 30 ]; then
-    echo "k3d-up: cluster $cluster runs Kubernetes 1.${minor:-?}; the platform needs 1.30 or newer. Delete it (scripts/k3d-down.sh) and run this again." >&2
+  minor=$("${kc[@]}" get nodes -o 'jsonpath={.items[0].status.nodeInfo.kubeletVersion}' 2>/dev/null | sed -n 's/^v1\.\([0-9]*\)\..*/\1/p' || true)
+  if [ -n "$minor" ] && [ "$minor" -lt 30 ]; then
+    echo "k3d-up: cluster $cluster runs Kubernetes 1.$minor; the platform needs 1.30 or newer. Delete it (scripts/k3d-down.sh) and run this again." >&2
     exit 1
   fi
 else
