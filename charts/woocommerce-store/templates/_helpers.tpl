@@ -72,6 +72,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) (include "store.host" .) -}}
 {{- end -}}
 
+{{/*
+The Helm revision on the WordPress pod template: every helm upgrade makes a new WordPress pod (Recreate),
+and the setup Job of that revision requires this exact pod as its neighbour (setup-job.yaml).
+*/}}
+{{- define "store.revisionLabel" -}}
+storefleet.dev/revision: {{ .Release.Revision | quote }}
+{{- end -}}
+
+{{/* Does the store have a certificate of its own (ingress.tls.mode=perStore)? Wildcard (the default): no. */}}
+{{- define "store.tlsPerStore" -}}
+{{- if and .Values.ingress.tls.enabled (eq (default "wildcard" .Values.ingress.tls.mode) "perStore") -}}true{{- end -}}
+{{- end -}}
+
 {{- define "store.tlsSecretName" -}}
 {{- default (printf "%s-tls" (include "store.fullname" .)) .Values.ingress.tls.secretName -}}
 {{- end -}}
@@ -94,8 +107,11 @@ Render-time checks that JSON schema cannot express. Included once, from the Depl
 {{- $_ := required "store.name is required: the store's display name, set by the provisioning engine" .Values.store.name -}}
 {{- $_ := required "store.adminEmail is required: the store administrator's email, set by the provisioning engine" .Values.store.adminEmail -}}
 {{- $_ := include "store.host" . -}}
-{{- if and .Values.ingress.tls.enabled (not (or .Values.ingress.tls.clusterIssuer .Values.ingress.tls.secretName)) -}}
-{{- fail "ingress.tls.enabled needs ingress.tls.clusterIssuer (cert-manager issues the certificate) or ingress.tls.secretName (an existing TLS Secret)" -}}
+{{- if and .Values.ingress.tls.enabled (include "store.tlsPerStore" .) (not (or .Values.ingress.tls.clusterIssuer .Values.ingress.tls.secretName)) -}}
+{{- fail "ingress.tls.enabled with ingress.tls.mode=perStore needs ingress.tls.clusterIssuer (cert-manager issues the certificate) or ingress.tls.secretName (an existing TLS Secret); or use mode wildcard (the ingress controller's default certificate)" -}}
+{{- end -}}
+{{- if and .Values.ingress.tls.enabled (not (include "store.tlsPerStore" .)) (or .Values.ingress.tls.clusterIssuer .Values.ingress.tls.secretName) -}}
+{{- fail "ingress.tls.clusterIssuer and ingress.tls.secretName are for ingress.tls.mode=perStore; with mode wildcard the store has no certificate of its own (the ingress controller's default certificate serves it): remove them or set mode perStore" -}}
 {{- end -}}
 {{- if and (include "store.setupDownloads" .) (not .Values.networkPolicy.internetEgress.enabled) -}}
 {{- fail "setup.woocommerceSource=download needs networkPolicy.internetEgress.enabled=true (the setup Job downloads WooCommerce from wordpress.org over 443); or use the pre-baked image with setup.woocommerceSource=bundled" -}}

@@ -90,6 +90,13 @@ public sealed record StoreObservation(
 {
     public static readonly StoreObservation Nothing = new(NamespaceState.Absent, false, ReleaseInfo.None,
         ComponentStatus.Absent, ComponentStatus.Absent, ComponentStatus.Absent, null, []);
+
+    /// <summary>
+    /// The store's own TLS certificate (cert-manager Certificate, condition Ready), or null when the store
+    /// has none of its own: plain HTTP, or the ingress controller's wildcard default certificate
+    /// (<c>ingress.tls.mode: wildcard</c>, the production default). Only a per-store certificate gates Ready.
+    /// </summary>
+    public ComponentStatus? Certificate { get; init; }
 }
 
 /// <summary>A cluster call failed. <see cref="Reason"/> is a short CamelCase word for metrics and conditions.</summary>

@@ -167,8 +167,9 @@ public sealed class SimulatedCluster : IStoreCluster
                 : new ComponentStatus(ComponentState.Ready, Kubernetes.Workloads.StoreConfiguredMessage);
             if (release.SetupFails && now >= release.SetupDoneAt)
                 warnings.Add("BackoffLimitExceeded: Job has reached the specified backoff limit");
+            // Plain HTTP and no per-store certificate, like values-local.yaml: TLS does not gate Ready here.
             return new StoreObservation(NamespaceState.Active, ns.Credentials is not null, info, database, wordpress, setup,
-                $"http://{store.Slug}.{_options.BaseDomain}/", warnings, ns.Credentials?.AdminUser);
+                $"http://{store.Slug}.{_options.BaseDomain}/", warnings, ns.Credentials?.AdminUser) { Certificate = null };
         }
     }
 

@@ -174,6 +174,17 @@ public static class StoreDecision
             if (seen.Warnings.Count > 0) message += $" Cluster says: {seen.Warnings[0]}";
             return new(StepAction.Wait, Requeue.Poll, reason, message);
         }
+        // A per-store certificate (ingress.tls.mode=perStore) must be issued before shoppers are sent to
+        // https://: a store is not Ready behind a broken certificate. cert-manager retries on its own, so
+        // nothing is re-applied; a failure (rate limit, DNS, no cert-manager) is shown as Error and re-observed
+        // with backoff, and the store turns Ready as soon as the certificate does.
+        switch (seen.Certificate)
+        {
+            case { State: ComponentState.Failed } cert:
+                return new(StepAction.Wait, Requeue.Backoff, "CertificateFailed", $"{cert.Message}.");
+            case { State: not ComponentState.Ready } cert:
+                return new(StepAction.Wait, Requeue.Poll, "WaitingForCertificate", $"Waiting for the store's TLS certificate: {cert.Message}.");
+        }
         return new(StepAction.Wait, Requeue.Resync, "StoreReady", "The storefront and admin are up; WooCommerce with Cash on Delivery is configured.");
     }
 }
@@ -182,8 +193,10 @@ public static class StoreDecision
 public static class StoreConditions
 {
     public const string NamespaceReady = "NamespaceReady", ReleaseDeployed = "ReleaseDeployed", DatabaseReady = "DatabaseReady",
-        WordPressReady = "WordPressReady", StoreConfigured = "StoreConfigured", Ready = "Ready";
+        WordPressReady = "WordPressReady", StoreConfigured = "StoreConfigured", TlsReady = "TLSReady", Ready = "Ready";
 
+    /// <summary>The conditions every store has, in order. TLSReady comes before Ready, and only for a store with a
+    /// certificate of its own (<see cref="StoreObservation.Certificate"/>).</summary>
     public static readonly string[] Order = [NamespaceReady, ReleaseDeployed, DatabaseReady, WordPressReady, StoreConfigured, Ready];
 
     public static List<StoreCondition> Observed(Store store, StoreObservation seen, DateTime now)
@@ -211,6 +224,8 @@ public static class StoreConditions
             Component(WordPressReady, seen.WordPress, "Ready", "Starting", "Failing"),
             Component(StoreConfigured, seen.Setup, "Configured", "SetupRunning", "SetupFailed"),
         };
+        if (seen.Certificate is { } certificate)
+            list.Add(Component(TlsReady, certificate, "Issued", "Issuing", "IssuingFailed"));
         return Carry(store.Conditions, list, now);
     }
 

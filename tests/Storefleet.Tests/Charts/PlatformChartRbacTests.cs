@@ -27,6 +27,7 @@ public partial class PlatformChartRbacTests
         ("", ["pods", "events"], ["list"]),
         // A failed setup pod's last log line is the reason the tenant is shown.
         ("", ["pods/log"], ["get"]),
+        ("cert-manager.io", ["certificates"], ["get"]),
     ];
 
     /// <summary>"group/resource: verb,verb" per resource, so that how rules are grouped does not matter.</summary>

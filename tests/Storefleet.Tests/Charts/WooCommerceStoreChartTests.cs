@@ -153,6 +153,38 @@ public class WooCommerceStoreChartTests
         Assert.Equal("wordpress", affinity.LabelSelector.MatchLabels["app.kubernetes.io/component"]);
     }
 
+    [Theory]
+    [MemberData(nameof(StoreChart.ValuesFiles), MemberType = typeof(StoreChart))]
+    public void TheSetupJobIsScheduledOnlyWithTheWordPressPodOfItsOwnRevision(string valuesFile)
+    {
+        // Multi-node clusters: during an upgrade the previous WordPress pod is still terminating on its
+        // node. A Job that only required "a WordPress pod" could be placed there, the new WordPress pod
+        // elsewhere, and the ReadWriteOnce wp-content would then fail to attach (Multi-Attach) until the
+        // Job's deadline. The Job requires the WordPress pod of its own revision instead.
+        var chart = StoreChart.Render(valuesFile);
+        var job = chart.OfType<V1Job>().Single();
+        var wordpress = chart.OfType<V1Deployment>().Single();
+        var term = Assert.Single(job.Spec.Template.Spec.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution);
+        var podLabels = wordpress.Spec.Template.Metadata.Labels;
+        bool Selects(IDictionary<string, string> labels) =>
+            term.LabelSelector.MatchExpressions is null
+            && term.LabelSelector.MatchLabels.All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+        Assert.Equal("kubernetes.io/hostname", term.TopologyKey);
+        Assert.Equal("1", term.LabelSelector.MatchLabels["storefleet.dev/revision"]);
+        Assert.EndsWith("-setup-r" + term.LabelSelector.MatchLabels["storefleet.dev/revision"], job.Metadata.Name);
+        Assert.True(Selects(podLabels), "the Job's affinity selects this revision's WordPress pod");
+        var previousRevision = new Dictionary<string, string>(podLabels) { ["storefleet.dev/revision"] = "0" };
+        Assert.False(Selects(previousRevision), "the Job's affinity must not select the previous revision's (terminating) WordPress pod");
+        // The revision is a pod label only: the Deployment's selector is immutable.
+        Assert.DoesNotContain("storefleet.dev/revision", wordpress.Spec.Selector.MatchLabels.Keys);
+        Assert.Equal("Recreate", wordpress.Spec.Strategy.Type);
+        // The Job mounts the claim WordPress mounts: that is why they must share a node.
+        Assert.Equal(
+            wordpress.Spec.Template.Spec.Volumes.Single(v => v.Name == "wp-content").PersistentVolumeClaim.ClaimName,
+            job.Spec.Template.Spec.Volumes.Single(v => v.Name == "wp-content").PersistentVolumeClaim.ClaimName);
+    }
+
     [Fact]
     public void StatefulSetFieldsThatAreImmutableDoNotChangeWithTheChartVersion()
     {

@@ -47,13 +47,37 @@ public class WooCommerceStoreValuesTests
     }
 
     [Fact]
-    public void TlsWithACertManagerIssuerAnnotatesTheIngressAndOpensTheAcmeSolver()
+    public void ProductionStoresUseTheWildcardDefaultCertificateAndRequestNoneOfTheirOwn()
     {
         var chart = StoreChart.Render("values-prod.yaml");
         var ingress = chart.OfType<V1Ingress>().Single();
 
+        // TLS on the store's host, but no secret and no issuer: the ingress controller's default
+        // (*.<baseDomain>) certificate serves it, and cert-manager is never asked for a certificate.
+        var tls = Assert.Single(ingress.Spec.Tls);
+        Assert.Equal(["ana-bakery.127.0.0.1.nip.io"], tls.Hosts);
+        Assert.Null(tls.SecretName);
+        Assert.False(ingress.Metadata.Annotations?.Keys.Any(k => k.StartsWith("cert-manager.io/", StringComparison.Ordinal)) ?? false);
+        Assert.DoesNotContain(chart.OfType<V1NetworkPolicy>(), p => p.Metadata.Name.EndsWith("acme-solver", StringComparison.Ordinal));
+        Assert.Null(Storefleet.Cluster.Kubernetes.Workloads.PerStoreCertificateName([ingress]));
+        var url = chart.OfType<V1Job>().Single().Spec.Template.Spec.Containers.Single().Env.Single(e => e.Name == "STORE_URL");
+        Assert.StartsWith("https://", url.Value);
+    }
+
+    [Fact]
+    public void APerStoreCertificateFromCertManagerAnnotatesTheIngressAndOpensTheAcmeSolver()
+    {
+        var chart = StoreChart.Render("values-prod.yaml", new Dictionary<string, string>
+        {
+            ["ingress.tls.mode"] = "perStore",
+            ["ingress.tls.clusterIssuer"] = "letsencrypt-prod",
+        });
+        var ingress = chart.OfType<V1Ingress>().Single();
+
         Assert.Equal("letsencrypt-prod", ingress.Metadata.Annotations["cert-manager.io/cluster-issuer"]);
         Assert.Equal("ana-bakery-tls", ingress.Spec.Tls.Single().SecretName);
+        // The certificate the engine waits for before the store is Ready (cert-manager names it after the secret).
+        Assert.Equal("ana-bakery-tls", Storefleet.Cluster.Kubernetes.Workloads.PerStoreCertificateName([ingress]));
         var solver = chart.Single<V1NetworkPolicy>("ana-bakery-acme-solver");
         Assert.Equal("true", solver.Spec.PodSelector.MatchLabels["acme.cert-manager.io/http01-solver"]);
         Assert.Equal("8089", solver.Spec.Ingress.Single().Ports.Single().Port.Value);
@@ -62,17 +86,18 @@ public class WooCommerceStoreValuesTests
     }
 
     [Fact]
-    public void TlsWithAnExistingSecretUsesItWithoutCertManager()
+    public void APerStoreCertificateFromAnExistingSecretUsesItWithoutCertManager()
     {
         var chart = StoreChart.Render("values-prod.yaml", new Dictionary<string, string>
         {
-            ["ingress.tls.clusterIssuer"] = "",
-            ["ingress.tls.secretName"] = "wildcard-stores-tls",
+            ["ingress.tls.mode"] = "perStore",
+            ["ingress.tls.secretName"] = "ana-bakery-own-domain-tls",
         });
         var ingress = chart.OfType<V1Ingress>().Single();
 
-        Assert.Equal("wildcard-stores-tls", ingress.Spec.Tls.Single().SecretName);
+        Assert.Equal("ana-bakery-own-domain-tls", ingress.Spec.Tls.Single().SecretName);
         Assert.False(ingress.Metadata.Annotations?.ContainsKey("cert-manager.io/cluster-issuer") ?? false);
+        Assert.Null(Storefleet.Cluster.Kubernetes.Workloads.PerStoreCertificateName([ingress]));
         Assert.DoesNotContain(chart.OfType<V1NetworkPolicy>(), p => p.Metadata.Name.EndsWith("acme-solver", StringComparison.Ordinal));
     }
 

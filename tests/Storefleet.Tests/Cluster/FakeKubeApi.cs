@@ -28,6 +28,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public List<V1Ingress> Ingresses { get; } = [];
     /// <summary>Pod logs by pod name (GET …/pods/{name}/log honours tailLines; a pod not listed answers 404).</summary>
     public Dictionary<string, string> PodLogs { get; } = [];
+    /// <summary>cert-manager Certificates (cert-manager.io/v1) by namespace and name, as the JSON a server sends.</summary>
+    public ConcurrentDictionary<(string Ns, string Name), string> Certificates { get; } = new();
+    /// <summary>False: the cluster has no cert-manager CRDs, and the API server answers their paths with a plain 404.</summary>
+    public bool ServesCertManager { get; set; } = true;
     public ConcurrentQueue<string> Requests { get; } = new();
     /// <summary>Answer every request with 403, as an API server does for a service account without RBAC.</summary>
     public bool Forbid { get; set; }
@@ -150,6 +154,32 @@ public sealed class FakeKubeApi : IAsyncDisposable
             ApiVersion = "networking.k8s.io/v1", Kind = "IngressList", Metadata = new V1ListMeta(),
             Items = [.. Ingresses.Where(i => i.Metadata.NamespaceProperty == ns)],
         }));
+        app.MapGet("/apis/cert-manager.io/v1/namespaces/{ns}/certificates/{name}", async (HttpContext ctx, string ns, string name) =>
+        {
+            if (!ServesCertManager)
+            {
+                // What kube-apiserver answers for a group it does not serve: not a Status object.
+                ctx.Response.StatusCode = 404;
+                ctx.Response.ContentType = "text/plain; charset=utf-8";
+                await ctx.Response.WriteAsync("404 page not found\n");
+                return;
+            }
+            if (Certificates.TryGetValue((ns, name), out var json))
+            {
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync(json);
+                return;
+            }
+            // A served kind without the object: a Status that names it.
+            ctx.Response.StatusCode = 404;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                apiVersion = "v1", kind = "Status", status = "Failure", code = 404, reason = "NotFound",
+                message = $"certificates.cert-manager.io \"{name}\" not found",
+                details = new { name, group = "cert-manager.io", kind = "certificates" },
+            }));
+        });
     }
 
     private static bool Matches(IDictionary<string, string>? labels, string? selector)

@@ -165,6 +165,96 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
         Assert.Equal(["status", "ana-bakery", "--namespace", "store-ana-bakery", "--output", "json"], _helm.Calls().Single());
     }
 
+    private void AddIngress(bool perStore) => _api.Ingresses.Add(new V1Ingress
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = "ana-bakery", NamespaceProperty = Store.Namespace, Labels = Meta("ana-bakery", "wordpress").Labels,
+            Annotations = perStore ? new Dictionary<string, string> { ["cert-manager.io/cluster-issuer"] = "letsencrypt-prod" } : null,
+        },
+        Spec = new V1IngressSpec
+        {
+            Rules = [new V1IngressRule { Host = "ana-bakery.shops.example.com" }],
+            // Wildcard mode: TLS without a secret of its own (the ingress controller's default certificate).
+            Tls = [new V1IngressTLS { Hosts = ["ana-bakery.shops.example.com"], SecretName = perStore ? "ana-bakery-tls" : null }],
+        },
+    });
+
+    private void AddCertificate(string status) => _api.Certificates[(Store.Namespace, "ana-bakery-tls")] = $$$"""
+        {"apiVersion":"cert-manager.io/v1","kind":"Certificate",
+         "metadata":{"name":"ana-bakery-tls","namespace":"{{{Store.Namespace}}}"},
+         "spec":{"secretName":"ana-bakery-tls","dnsNames":["ana-bakery.shops.example.com"],"issuerRef":{"name":"letsencrypt-prod","kind":"ClusterIssuer"}},
+         "status":{{{status}}}}
+        """;
+
+    [Fact]
+    public async Task AStoreServedByTheWildcardCertificateHasNoCertificateToWaitFor()
+    {
+        AddOurNamespace();
+        _helm.Status(Recorded("status-deployed.json"));
+        AddIngress(perStore: false);
+        _api.ServesCertManager = false;
+
+        var seen = await _cluster.ObserveAsync(Store, default);
+
+        Assert.Null(seen.Certificate);
+        Assert.Equal("https://ana-bakery.shops.example.com/", seen.StorefrontUrl);
+        Assert.DoesNotContain(_api.Requests, r => r.Contains("cert-manager.io", StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string, ComponentState, string> CertificateStatuses => new()
+    {
+        { """{"conditions":[{"type":"Ready","status":"True","reason":"Ready","message":"Certificate is up to date and has not expired"}],"notAfter":"2027-03-01T00:00:00Z"}""",
+            ComponentState.Ready, "certificate ana-bakery-tls is issued, valid until 2027-03-01T00:00:00Z" },
+        { """{"conditions":[{"type":"Ready","status":"False","reason":"DoesNotExist","message":"Issuing certificate as Secret does not exist"},{"type":"Issuing","status":"True","reason":"DoesNotExist","message":"Issuing certificate as Secret does not exist"}]}""",
+            ComponentState.Progressing, "certificate ana-bakery-tls is being issued: Issuing certificate as Secret does not exist" },
+        { """{"conditions":[{"type":"Ready","status":"False","reason":"DoesNotExist","message":"Issuing certificate as Secret does not exist"},{"type":"Issuing","status":"False","reason":"Failed","message":"The certificate request has failed to complete and will be retried: 429 urn:ietf:params:acme:error:rateLimited: too many certificates already issued"}],"lastFailureTime":"2026-12-01T06:00:00Z","failedIssuanceAttempts":2}""",
+            ComponentState.Failed, "cert-manager could not issue certificate ana-bakery-tls: The certificate request has failed to complete and will be retried: 429 urn:ietf:params:acme:error:rateLimited: too many certificates already issued (failed attempts: 2; cert-manager retries with backoff)" },
+        { "{}", ComponentState.Progressing, "certificate ana-bakery-tls is being issued: no status yet" },
+    };
+
+    [Theory, MemberData(nameof(CertificateStatuses))]
+    public async Task APerStoreCertificateIsReadFromCertManagersStatus(string status, ComponentState state, string message)
+    {
+        AddOurNamespace();
+        _helm.Status(Recorded("status-deployed.json"));
+        AddIngress(perStore: true);
+        AddCertificate(status);
+
+        var seen = await _cluster.ObserveAsync(Store, default);
+
+        Assert.Equal(new ComponentStatus(state, message), seen.Certificate);
+        Assert.Contains("GET /apis/cert-manager.io/v1/namespaces/store-ana-bakery/certificates/ana-bakery-tls", _api.Requests);
+    }
+
+    [Fact]
+    public async Task APerStoreCertificateCertManagerHasNotCreatedYetIsWaitedFor()
+    {
+        AddOurNamespace();
+        _helm.Status(Recorded("status-deployed.json"));
+        AddIngress(perStore: true);
+
+        var seen = await _cluster.ObserveAsync(Store, default);
+
+        Assert.Equal(new ComponentStatus(ComponentState.Progressing, "cert-manager has not created certificate ana-bakery-tls yet"), seen.Certificate);
+    }
+
+    [Fact]
+    public async Task PerStoreTlsWithoutCertManagerInTheClusterSaysSo()
+    {
+        AddOurNamespace();
+        _helm.Status(Recorded("status-deployed.json"));
+        AddIngress(perStore: true);
+        _api.ServesCertManager = false;
+
+        var seen = await _cluster.ObserveAsync(Store, default);
+
+        Assert.Equal(ComponentState.Failed, seen.Certificate!.State);
+        Assert.Contains("does not serve cert-manager.io/v1 Certificates", seen.Certificate.Message);
+        Assert.Contains("install cert-manager", seen.Certificate.Message);
+        Assert.Contains("ingress.tls.mode=wildcard", seen.Certificate.Message);
+    }
+
     [Fact]
     public async Task AStoreFromBeforeTheChartReadTheLoginFromItsSecretHandsOutTheLoginWordPressHas()
     {

@@ -20,6 +20,8 @@ public class StoreDecisionTests
         ComponentStatus? db = null, ComponentStatus? wp = null, ComponentStatus? setup = null, string adminUser = "storeadmin", params string[] warnings) =>
         new(ns, credentials, release ?? Deployed, db ?? Ready, wp ?? Ready, setup ?? Ready, "http://s.example/", warnings, credentials ? adminUser : null);
 
+    private static readonly ComponentStatus Issuing = new(ComponentState.Progressing, "certificate shop-tls is being issued: Issuing certificate as Secret does not exist");
+    private static readonly ComponentStatus CertificateFailing = new(ComponentState.Failed, "cert-manager could not issue certificate shop-tls: 429 urn:ietf:params:acme:error:rateLimited");
     private static readonly StoreObservation Empty = StoreObservation.Nothing;
     private static readonly StoreObservation AllReady = Seen();
 
@@ -66,7 +68,14 @@ public class StoreDecisionTests
         new Row("then waits for it to go", Deleting, Empty with { Namespace = NamespaceState.Terminating }, StepAction.Wait, StorePhase.Deleting, Requeue.Poll, "WaitingForNamespace"),
         new Row("then forgets the store", Deleting, Empty, StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted"),
         new Row("deleting a store that never got a namespace forgets it at once", s => Deleting(Late(s)), Empty, StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted"),
-        new Row("deleting ignores the provisioning deadline", s => Deleting(Late(s)), AllReady, StepAction.Uninstall, StorePhase.Deleting, Requeue.Now, "Uninstalling"));
+        new Row("deleting ignores the provisioning deadline", s => Deleting(Late(s)), AllReady, StepAction.Uninstall, StorePhase.Deleting, Requeue.Now, "Uninstalling"),
+        new Row("a store without a certificate of its own (wildcard or plain HTTP) is Ready without one", Fresh, AllReady with { Certificate = null }, StepAction.Wait, StorePhase.Ready, Requeue.Resync, "StoreReady"),
+        new Row("a per-store certificate is waited for only once the setup is done", Fresh, Seen(setup: Starting) with { Certificate = Issuing }, StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForSetup"),
+        new Row("a per-store certificate still being issued keeps the store from Ready", Fresh, AllReady with { Certificate = Issuing }, StepAction.Wait, StorePhase.Provisioning, Requeue.Poll, "WaitingForCertificate"),
+        new Row("a per-store certificate that cannot be issued shows Error and is looked at again with backoff", Fresh, AllReady with { Certificate = CertificateFailing }, StepAction.Wait, StorePhase.Error, Requeue.Backoff, "CertificateFailed"),
+        new Row("a store is Ready once its own certificate is issued", Fresh, AllReady with { Certificate = Ready }, StepAction.Wait, StorePhase.Ready, Requeue.Resync, "StoreReady"),
+        new Row("a Ready store whose certificate stopped being valid is Degraded", WasReady, AllReady with { Certificate = CertificateFailing }, StepAction.Wait, StorePhase.Error, Requeue.Poll, "Degraded"),
+        new Row("past the deadline without a certificate, provisioning gives up", Late, AllReady with { Certificate = Issuing }, StepAction.GiveUp, StorePhase.Error, Requeue.Never, "ProvisioningTimedOut"));
 
     [Theory, MemberData(nameof(Table))]
     public void TheDecisionFollowsTheTable(Row row)
@@ -81,7 +90,10 @@ public class StoreDecisionTests
         var decision = StoreDecision.Decide(store, row.Seen, Now, Policy);
 
         Assert.Equal((row.Action, row.Phase, row.Requeue, row.Reason), (decision.Action, decision.Phase, decision.Requeue, decision.Reason));
-        Assert.Equal(StoreConditions.Order, decision.Conditions.Select(c => c.Type));
+        // TLSReady (before Ready) only for a store with a certificate of its own.
+        var expected = row.Seen.Certificate is null ? StoreConditions.Order
+            : [.. StoreConditions.Order[..^1], StoreConditions.TlsReady, StoreConditions.Ready];
+        Assert.Equal(expected, decision.Conditions.Select(c => c.Type));
         var ready = decision.Conditions.Single(c => c.Type == StoreConditions.Ready);
         Assert.Equal(row.Reason, ready.Reason);
         Assert.False(string.IsNullOrWhiteSpace(ready.Message));
@@ -122,5 +134,20 @@ public class StoreDecisionTests
 
         Assert.Equal("NamespaceStuckTerminating", decision.Reason);
         Assert.Contains("kubectl get namespace store-shop", decision.Message);
+    }
+
+    [Fact]
+    public void TheTlsConditionSaysWhetherTheStoresOwnCertificateIsIssued()
+    {
+        var store = new Store { Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1, ProvisioningDeadline = Now.AddMinutes(5), AdminPasswordProtected = "sealed" };
+
+        var issuing = StoreDecision.Decide(store, AllReady with { Certificate = Issuing }, Now, Policy).Conditions.Single(c => c.Type == StoreConditions.TlsReady);
+        var failed = StoreDecision.Decide(store, AllReady with { Certificate = CertificateFailing }, Now, Policy).Conditions.Single(c => c.Type == StoreConditions.TlsReady);
+        var issued = StoreDecision.Decide(store, AllReady with { Certificate = Ready }, Now, Policy).Conditions.Single(c => c.Type == StoreConditions.TlsReady);
+
+        Assert.Equal(("False", "Issuing"), (issuing.Status, issuing.Reason));
+        Assert.Equal(("False", "IssuingFailed"), (failed.Status, failed.Reason));
+        Assert.Contains("rateLimited", failed.Message);
+        Assert.Equal(("True", "Issued"), (issued.Status, issued.Reason));
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -53,6 +54,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         var jobs = await Call(() => kube.BatchV1.ListNamespacedJobAsync(store.Namespace, labelSelector: $"{selector},app.kubernetes.io/component=setup", cancellationToken: ct));
         var events = await Call(() => kube.CoreV1.ListNamespacedEventAsync(store.Namespace, fieldSelector: "type=Warning", cancellationToken: ct));
         var ingresses = await Call(() => kube.NetworkingV1.ListNamespacedIngressAsync(store.Namespace, labelSelector: selector, cancellationToken: ct));
+        var certificate = await CertificateAsync(store, ingresses!.Items, ct);
 
         var setupFailure = await SetupFailureAsync(store, jobs!.Items, pods!.Items, ct);
 
@@ -65,7 +67,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             Workloads.SetupJob(jobs.Items, setupFailure),
             Workloads.StorefrontUrl(ingresses!.Items, options.UrlScheme),
             Workloads.RecentWarnings(events!.Items, clock.GetUtcNow().UtcDateTime),
-            secret?.Data is { } data && data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : null);
+            secret?.Data is { } data && data.TryGetValue("admin-user", out var user) ? Encoding.UTF8.GetString(user) : null) { Certificate = certificate };
     }
 
     /// <summary>
@@ -92,6 +94,35 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         catch (HttpOperationException)
         {
             return null;   // gone already, or no pods/log permission: the Job's condition still says it failed
+        }
+    }
+
+    /// <summary>
+    /// The store's own certificate, when its Ingress asks cert-manager for one (ingress.tls.mode=perStore:
+    /// an issuer annotation and a TLS secretName; cert-manager's ingress-shim then keeps a Certificate of
+    /// that name). Null when the store has none: plain HTTP, or the wildcard default certificate.
+    /// Read through the generic custom-objects API: no cert-manager types are compiled in.
+    /// </summary>
+    private async Task<ComponentStatus?> CertificateAsync(StoreRef store, IList<V1Ingress> ingresses, CancellationToken ct)
+    {
+        if (Workloads.PerStoreCertificateName(ingresses) is not { } name) return null;
+        try
+        {
+            var certificate = await kube.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(
+                "cert-manager.io", "v1", store.Namespace, "certificates", name, ct);
+            return Workloads.Certificate(certificate, name);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return Workloads.CertificateNotFound(name, e.Response.Content);
+        }
+        catch (HttpOperationException e)
+        {
+            throw Translate(e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ClusterException("ClusterUnreachable", $"The Kubernetes API did not answer: {e.Message}", e);
         }
     }
 
@@ -367,6 +398,70 @@ public static class Workloads
         var tls = ingress!.Spec.Tls?.Any(t => t.Hosts?.Contains(host) == true) == true;
         return $"{(tls ? "https" : scheme)}://{host}/";
     }
+
+    public const string CertManagerClusterIssuer = "cert-manager.io/cluster-issuer", CertManagerIssuer = "cert-manager.io/issuer";
+
+    /// <summary>The Certificate cert-manager's ingress-shim keeps for the store's Ingress (named after its TLS
+    /// secret), or null when the Ingress asks for none (no issuer annotation, or TLS without a secretName,
+    /// which the ingress controller serves with its default wildcard certificate).</summary>
+    public static string? PerStoreCertificateName(IList<V1Ingress> ingresses)
+    {
+        var ingress = ingresses.FirstOrDefault();
+        var annotations = ingress?.Metadata?.Annotations;
+        if (annotations is null || !(annotations.ContainsKey(CertManagerClusterIssuer) || annotations.ContainsKey(CertManagerIssuer))) return null;
+        return ingress!.Spec?.Tls?.Select(t => t.SecretName).FirstOrDefault(n => !string.IsNullOrEmpty(n));
+    }
+
+    /// <summary>A cert-manager.io/v1 Certificate's status: Ready=True is issued; a recorded failure is Failed
+    /// (cert-manager retries with its own backoff); anything else is still being issued.</summary>
+    public static ComponentStatus Certificate(JsonElement certificate, string name)
+    {
+        var status = certificate.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
+        JsonElement? Condition(string type) =>
+            status.ValueKind == JsonValueKind.Object && status.TryGetProperty("conditions", out var list) && list.ValueKind == JsonValueKind.Array
+                ? list.EnumerateArray().Where(c => Text(c, "type") == type).Select(c => (JsonElement?)c).FirstOrDefault()
+                : null;
+        var ready = Condition("Ready");
+        if (ready is { } r && Text(r, "status") == "True")
+        {
+            var until = status.TryGetProperty("notAfter", out var notAfter) ? $", valid until {notAfter.GetString()}" : "";
+            return new ComponentStatus(ComponentState.Ready, $"certificate {name} is issued{until}");
+        }
+        var issuing = Condition("Issuing");
+        var detail = (issuing is { } i ? Text(i, "message") : null) ?? (ready is { } r2 ? Text(r2, "message") : null) ?? "no status yet";
+        if (status.ValueKind == JsonValueKind.Object && status.TryGetProperty("lastFailureTime", out _))
+        {
+            var attempts = status.TryGetProperty("failedIssuanceAttempts", out var n) && n.ValueKind == JsonValueKind.Number ? $" (failed attempts: {n.GetInt32()}; cert-manager retries with backoff)" : "";
+            return new ComponentStatus(ComponentState.Failed, $"cert-manager could not issue certificate {name}: {detail}{attempts}");
+        }
+        return new ComponentStatus(ComponentState.Progressing, $"certificate {name} is being issued: {detail}");
+    }
+
+    /// <summary>
+    /// A 404 for the Certificate. The API server names the object when the kind exists and the object does
+    /// not (cert-manager has not created it yet); any other 404 ("404 page not found") means the
+    /// cert-manager.io/v1 API is not served at all: per-store TLS is configured but cert-manager is missing.
+    /// </summary>
+    public static ComponentStatus CertificateNotFound(string name, string? body)
+    {
+        var objectMissing = false;
+        try
+        {
+            using var doc = JsonDocument.Parse(body ?? "");
+            objectMissing = doc.RootElement.TryGetProperty("details", out var details) && Text(details, "name") == name;
+        }
+        catch (JsonException)
+        {
+        }
+        return objectMissing
+            ? new ComponentStatus(ComponentState.Progressing, $"cert-manager has not created certificate {name} yet")
+            : new ComponentStatus(ComponentState.Failed,
+                $"the store's Ingress asks for its own certificate {name} (ingress.tls.mode=perStore), but this cluster does not serve cert-manager.io/v1 Certificates: " +
+                "install cert-manager (kubectl get crd certificates.cert-manager.io), or use ingress.tls.mode=wildcard with the ingress controller's default certificate");
+    }
+
+    private static string? Text(JsonElement element, string property) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>Warning events of the last 10 minutes, newest first, deduplicated: "Reason: message (object)".</summary>
     public static IReadOnlyList<string> RecentWarnings(IList<Corev1Event> events, DateTime now) =>
