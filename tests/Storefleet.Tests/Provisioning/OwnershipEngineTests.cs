@@ -107,10 +107,13 @@ public class OwnershipEngineTests
         Assert.NotEqual("someone-elses", credentials.Password);
     }
 
-    [Fact]
-    public async Task ADeletedStoresSlugIsReservedForTheGracePeriodSoANewStoreGetsAnotherAddress()
+    [SkippableTheory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task ADeletedStoresSlugIsReservedForTheGracePeriodSoANewStoreGetsAnotherAddress(Db database)
     {
-        await using var app = new TestApp(settings: Engine.Fast());
+        TestServices.Require(database);
+        await using var app = new TestApp(database, Engine.Fast(database));
         var ana = await app.ClientFor("ana@example.com");
         var first = await Create(ana, "Ana Bakery");
         await app.WaitForPhase(first.Id, StorePhase.Ready);
