@@ -144,8 +144,9 @@ public sealed class StoreReconciler(
         {
             case StepAction.EnsureNamespace:
                 await cluster.EnsureNamespaceAsync(target, ct);
-                // Re-granting access is polled (see StoreDecision): one event for the namespace, not one per poll.
-                if (decision.Reason != "GrantingAccess")
+                // When the namespace was there already, this only re-granted the worker's access (polled, see
+                // StoreDecision): no event per poll, and nothing was created.
+                if (decision.Conditions.FirstOrDefault(c => c.Type == StoreConditions.NamespaceReady)?.Status != "True")
                     events.Add(StoreEvent.Normal(id, now, "NamespaceCreated", $"Created namespace {target.Namespace}."));
                 break;
             case StepAction.EnsureCredentials:
