@@ -260,3 +260,15 @@ migration lock, so concurrent runs are safe).
 {{- fail "ingress.tls.enabled needs ingress.tls.clusterIssuer (cert-manager issues the certificate) or ingress.tls.secretName (an existing TLS Secret)" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The worker's cluster-wide ClusterRole and the store role it binds in each store namespace.
+Cluster-scoped names carry the release namespace: two installs cannot overwrite each other's roles.
+*/}}
+{{- define "storefleet.workerClusterRole" -}}
+{{- printf "%s-%s-worker" .Release.Namespace (include "storefleet.fullname" .) -}}
+{{- end -}}
+
+{{- define "storefleet.storeRole" -}}
+{{- printf "%s-%s-store" .Release.Namespace (include "storefleet.fullname" .) -}}
+{{- end -}}

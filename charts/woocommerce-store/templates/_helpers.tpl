@@ -22,6 +22,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: storefleet
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.store.id }}
+storefleet.dev/store-id: {{ . | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Selector labels of one component: wordpress, database or setup (the engine reads these). */}}

@@ -10,15 +10,26 @@ public interface IStoreCluster
     /// <summary>"kubernetes" or "simulated": shown to users so nobody mistakes a simulation for real stores.</summary>
     string Kind { get; }
 
-    /// <summary>What is there now. Throws <see cref="ClusterException"/> when the cluster cannot be read.</summary>
+    /// <summary>
+    /// What is there now. Throws <see cref="ClusterException"/> when the cluster cannot be read.
+    /// Ownership is part of the observation: a namespace, credentials Secret or release with the store's
+    /// name that does not carry the store's id is reported in <see cref="StoreObservation.Conflict"/>,
+    /// and nothing inside a namespace that is not the store's is read.
+    /// </summary>
     Task<StoreObservation> ObserveAsync(StoreRef store, CancellationToken ct);
 
-    /// <summary>Creates the store's namespace, labelled as ours, if absent.</summary>
+    /// <summary>
+    /// Creates the store's namespace, labelled as ours, if absent, and grants the worker its namespaced
+    /// permissions there (a RoleBinding, where the cluster is configured for one). A namespace of that
+    /// name that is not the store's throws <see cref="ClusterException"/> with reason
+    /// <see cref="ClusterException.NamespaceConflict"/> and is left untouched.
+    /// </summary>
     Task EnsureNamespaceAsync(StoreRef store, CancellationToken ct);
 
     /// <summary>
     /// Creates the credentials Secret if absent and returns what it holds. Never regenerates: the
-    /// passwords must keep matching the data already written to the store's volumes.
+    /// passwords must keep matching the data already written to the store's volumes. A Secret that
+    /// carries another store's id (or none) is never read back: <see cref="ClusterException.NamespaceConflict"/>.
     /// </summary>
     Task<StoreCredentials> EnsureCredentialsAsync(StoreRef store, CancellationToken ct);
 
@@ -31,7 +42,10 @@ public interface IStoreCluster
     /// <summary><c>helm uninstall</c>; succeeds when there is no release.</summary>
     Task UninstallAsync(StoreRef store, CancellationToken ct);
 
-    /// <summary>Starts deleting the namespace (and with it everything in it); succeeds when it is absent.</summary>
+    /// <summary>
+    /// Starts deleting the namespace (and with it everything in it); succeeds when it is absent. Refuses
+    /// (<see cref="ClusterException.NamespaceConflict"/>) a namespace that is not this store's.
+    /// </summary>
     Task DeleteNamespaceAsync(StoreRef store, CancellationToken ct);
 
     /// <summary>Every namespace labelled as managed by Storefleet, live store or not (the orphan collector compares).</summary>
@@ -64,6 +78,9 @@ public enum ReleaseState { Absent, Deployed, Failed, Pending, Uninstalling }
 
 public sealed record ReleaseInfo(ReleaseState State, int Revision, string ChartVersion, DateTime UpdatedAt, string Description)
 {
+    /// <summary>The store id the release was installed for (the engine passes it in the values as <c>store.id</c>); null if none.</summary>
+    public string? StoreId { get; init; }
+
     public static readonly ReleaseInfo None = new(ReleaseState.Absent, 0, "", DateTime.MinValue, "");
 }
 
@@ -88,6 +105,19 @@ public sealed record StoreObservation(
     /// <summary>The WordPress login the credentials Secret names (admin-user), when it was read; null otherwise.</summary>
     string? AdminUser = null)
 {
+    /// <summary>
+    /// An object with this store's name that belongs to another store or to nobody we know. When set, the
+    /// rest of the observation describes only what is the store's own: a foreign namespace is reported as
+    /// <see cref="NamespaceState.Absent"/>, a foreign Secret as missing, a foreign release as absent.
+    /// </summary>
+    public OwnershipConflict? Conflict { get; init; }
+
+    /// <summary>
+    /// False when the namespace is the store's but the worker may not read inside it yet: its RoleBinding is
+    /// missing (a worker stopped between creating the namespace and binding) or not in effect yet.
+    /// </summary>
+    public bool AccessGranted { get; init; } = true;
+
     public static readonly StoreObservation Nothing = new(NamespaceState.Absent, false, ReleaseInfo.None,
         ComponentStatus.Absent, ComponentStatus.Absent, ComponentStatus.Absent, null, []);
 
@@ -99,8 +129,21 @@ public sealed record StoreObservation(
     public ComponentStatus? Certificate { get; init; }
 }
 
+/// <summary>Which kind of object with the store's name turned out not to be the store's.</summary>
+public enum ConflictingObject { Namespace, CredentialsSecret, Release }
+
+/// <summary>
+/// An object named like the store's that carries another owner: <paramref name="FoundStoreId"/> is the
+/// <c>storefleet.dev/store-id</c> it carries, or null when it carries none (not made by Storefleet, or
+/// by a version that did not label it). Never adopted, never written to.
+/// </summary>
+public sealed record OwnershipConflict(ConflictingObject Object, string Name, string Namespace, string? FoundStoreId);
+
 /// <summary>A cluster call failed. <see cref="Reason"/> is a short CamelCase word for metrics and conditions.</summary>
 public sealed class ClusterException(string reason, string message, Exception? inner = null) : Exception(message, inner)
 {
+    /// <summary>The reason for an object with the store's name that is not the store's (see <see cref="OwnershipConflict"/>).</summary>
+    public const string NamespaceConflict = "NamespaceConflict";
+
     public string Reason { get; } = reason;
 }

@@ -98,7 +98,64 @@ public sealed class SimulatedCluster : IStoreCluster
             var ns = _namespaces.GetValueOrDefault(slug);
             return new SimulatedStoreBooks(ns is not null && ns.GoneAt is null,
                 ns?.Release is { State: not ReleaseState.Absent } ? 1 : 0,
-                ns?.NamespacesCreated ?? 0, ns?.CredentialsCreated ?? 0, ns?.Installs ?? 0, ns?.Credentials?.AdminPassword);
+                ns?.NamespacesCreated ?? 0, ns?.CredentialsCreated ?? 0, ns?.Installs ?? 0, ns?.Credentials?.AdminPassword)
+            {
+                RefusedWrites = ns?.RefusedWrites ?? 0,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Plants a namespace <c>store-&lt;slug&gt;</c> that this platform did not create for the store about to use the
+    /// name: another store's (labelled with <paramref name="storeId"/>, as a store from before a database restore
+    /// leaves it) or, with <paramref name="storeId"/> null, someone else's entirely (no Storefleet labels).
+    /// With <paramref name="adminPassword"/>, it holds that store's credentials Secret and a deployed release too.
+    /// </summary>
+    public void PlantForeignNamespace(string slug, Guid? storeId, string? adminPassword = null)
+    {
+        lock (_gate)
+        {
+            var now = Now;
+            _namespaces[slug] = new SimNamespace
+            {
+                Slug = slug, StoreId = storeId, Managed = storeId is not null, CreatedAt = now,
+                Credentials = adminPassword is null ? null : new StoreCredentials("admin", adminPassword),
+                CredentialsOwner = adminPassword is null ? null : storeId,
+                Release = adminPassword is null ? null : new SimRelease
+                {
+                    State = ReleaseState.Deployed, Revision = 1, ChartVersion = "0.1.0", Description = "Install complete", StoreId = storeId,
+                    UpdatedAt = now, InstalledAt = now - _options.TimeToReady, SetupDoneAt = now,
+                },
+            };
+            Save();
+        }
+    }
+
+    /// <summary>Replaces the store's credentials Secret with one that carries <paramref name="owner"/> (null: no store id label).</summary>
+    public void PlantForeignCredentials(string slug, Guid? owner, string adminPassword)
+    {
+        lock (_gate)
+        {
+            var ns = _namespaces[slug];
+            ns.Credentials = new StoreCredentials("admin", adminPassword);
+            ns.CredentialsOwner = owner;
+            Save();
+        }
+    }
+
+    /// <summary>Someone ran <c>helm upgrade --install &lt;slug&gt;</c> over the store's release with values of <paramref name="owner"/> (null: without a store id).</summary>
+    public void PlantForeignRelease(string slug, Guid? owner)
+    {
+        lock (_gate)
+        {
+            var ns = _namespaces[slug];
+            var now = Now;
+            ns.Release = new SimRelease
+            {
+                State = ReleaseState.Deployed, Revision = (ns.Release?.Revision ?? 0) + 1, ChartVersion = "0.1.0", Description = "Upgrade complete",
+                StoreId = owner, UpdatedAt = now, InstalledAt = now - _options.TimeToReady, SetupDoneAt = now,
+            };
+            Save();
         }
     }
 
@@ -141,6 +198,21 @@ public sealed class SimulatedCluster : IStoreCluster
                 }
                 return StoreObservation.Nothing with { Namespace = NamespaceState.Terminating, CredentialsExist = ns.Credentials is not null };
             }
+            // Ownership, as the real driver sees it: nothing inside a namespace that is not the store's is read.
+            if (!Owns(ns, store))
+                return StoreObservation.Nothing with { Conflict = new(ConflictingObject.Namespace, store.Namespace, store.Namespace, ns.StoreId?.ToString()) };
+            if (ns.Credentials is not null && ns.CredentialsOwner != store.Id)
+                return StoreObservation.Nothing with
+                {
+                    Namespace = NamespaceState.Active,
+                    Conflict = new(ConflictingObject.CredentialsSecret, "store-credentials", store.Namespace, ns.CredentialsOwner?.ToString()),
+                };
+            if (ns.Release is { State: not ReleaseState.Absent } foreign && foreign.StoreId != store.Id)
+                return StoreObservation.Nothing with
+                {
+                    Namespace = NamespaceState.Active, CredentialsExist = ns.Credentials is not null,
+                    Conflict = new(ConflictingObject.Release, store.ReleaseName, store.Namespace, foreign.StoreId?.ToString()),
+                };
             var release = ns.Release;
             if (release is null || release.State == ReleaseState.Absent)
                 return StoreObservation.Nothing with { Namespace = NamespaceState.Active, CredentialsExist = ns.Credentials is not null };
@@ -183,11 +255,14 @@ public sealed class SimulatedCluster : IStoreCluster
             {
                 if (ns.GoneAt is not null)
                     throw new ClusterException("NamespaceTerminating", $"Namespace {store.Namespace} is still being deleted; it will be created again once it is gone.");
-                if (ns.StoreId != store.Id)
-                    throw new ClusterException("NamespaceNotOwned", $"Namespace {store.Namespace} exists but belongs to another store.");
+                if (!Owns(ns, store))
+                {
+                    ns.RefusedWrites++;
+                    throw new ClusterException(ClusterException.NamespaceConflict, $"Namespace {store.Namespace} exists but is not this store's (storefleet.dev/store-id={ns.StoreId?.ToString() ?? "none"}); nothing was written to it.");
+                }
                 return;
             }
-            _namespaces[store.Slug] = new SimNamespace { Slug = store.Slug, StoreId = store.Id, CreatedAt = Now, NamespacesCreated = 1 };
+            _namespaces[store.Slug] = new SimNamespace { Slug = store.Slug, StoreId = store.Id, Managed = true, CreatedAt = Now, NamespacesCreated = 1 };
             Save();
         }
     }
@@ -198,12 +273,18 @@ public sealed class SimulatedCluster : IStoreCluster
         await Delay(_options.StepDelay, ct);
         lock (_gate)
         {
-            var ns = Live(store);
+            var ns = Writable(store);
             if (ns.Credentials is null)
             {
                 ns.Credentials = new StoreCredentials(StoreCredentials.DefaultAdminUser, RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
+                ns.CredentialsOwner = store.Id;
                 ns.CredentialsCreated++;
                 Save();
+            }
+            else if (ns.CredentialsOwner != store.Id)
+            {
+                ns.RefusedWrites++;
+                throw new ClusterException(ClusterException.NamespaceConflict, $"Secret store-credentials in {store.Namespace} is not this store's; it was not used.");
             }
             return ns.Credentials;
         }
@@ -217,7 +298,7 @@ public sealed class SimulatedCluster : IStoreCluster
         var fails = Faulted(store, SimulatedFault.InstallFails, "install");
         lock (_gate)
         {
-            var ns = Live(store);
+            var ns = Writable(store);
             if (ns.Credentials is null)
                 throw new ClusterException("CredentialsMissing", $"Secret store-credentials not found in {store.Namespace}; the chart needs it.");
             if (ns.Release is { State: ReleaseState.Pending })
@@ -230,6 +311,7 @@ public sealed class SimulatedCluster : IStoreCluster
                 State = ReleaseState.Pending,
                 Revision = (previous?.Revision ?? 0) + 1,
                 ChartVersion = release.ChartVersion,
+                StoreId = store.Id,
                 UpdatedAt = Now,
                 Description = previous is { State: not ReleaseState.Absent } ? "Preparing upgrade" : "Initial install underway",
                 LastDeployedRevision = previous?.State == ReleaseState.Deployed ? previous.Revision : previous?.LastDeployedRevision,
@@ -262,7 +344,7 @@ public sealed class SimulatedCluster : IStoreCluster
         await Delay(_options.StepDelay, ct);
         lock (_gate)
         {
-            var ns = Live(store);
+            var ns = Writable(store);
             if (ns.Release is not { State: ReleaseState.Pending or ReleaseState.Failed } r) return;
             if (r.LastDeployedRevision is { } last)
             {
@@ -288,6 +370,7 @@ public sealed class SimulatedCluster : IStoreCluster
         {
             if (_namespaces.TryGetValue(store.Slug, out var ns) && ns.Release is not null)
             {
+                if (!Owns(ns, store)) Refuse(ns, store);
                 ns.Release = null;
                 Save();
             }
@@ -302,6 +385,11 @@ public sealed class SimulatedCluster : IStoreCluster
         lock (_gate)
         {
             if (!_namespaces.TryGetValue(store.Slug, out var ns) || ns.GoneAt is not null) return;
+            if (!Owns(ns, store))
+            {
+                ns.RefusedWrites++;
+                throw new ClusterException(ClusterException.NamespaceConflict, $"Namespace {store.Namespace} is not this store's (storefleet.dev/store-id={ns.StoreId?.ToString() ?? "none"}); refusing to delete it.");
+            }
             ns.GoneAt = Now + (stuck ? _options.NamespaceTerminationDelay * 10 : _options.NamespaceTerminationDelay);
             ns.Release = null;
             Save();
@@ -316,7 +404,7 @@ public sealed class SimulatedCluster : IStoreCluster
         {
             var now = Now;
             all = [.. _namespaces.Values
-                .Where(n => n.GoneAt is null || n.GoneAt > now)
+                .Where(n => n.Managed && (n.GoneAt is null || n.GoneAt > now))
                 .Select(n => new ManagedNamespace($"store-{n.Slug}", n.StoreId, n.CreatedAt, n.GoneAt is not null))];
         }
         foreach (var ns in all) yield return ns;
@@ -332,6 +420,23 @@ public sealed class SimulatedCluster : IStoreCluster
         _namespaces.TryGetValue(store.Slug, out var ns) && ns.GoneAt is null
             ? ns
             : throw new ClusterException("NamespaceMissing", $"Namespace {store.Namespace} does not exist.");
+
+    /// <summary>The store's own live namespace. In one that is not, the real worker has no RoleBinding: Forbidden.</summary>
+    private SimNamespace Writable(StoreRef store)
+    {
+        var ns = Live(store);
+        if (!Owns(ns, store)) Refuse(ns, store);
+        return ns;
+    }
+
+    private static bool Owns(SimNamespace ns, StoreRef store) => ns.Managed && ns.StoreId == store.Id;
+
+    private void Refuse(SimNamespace ns, StoreRef store)
+    {
+        ns.RefusedWrites++;
+        Save();
+        throw new ClusterException("Forbidden", $"Simulated: the worker's service account may not write in namespace {store.Namespace} (it is not this store's, so the worker has no RoleBinding there).");
+    }
 
     private Task Delay(TimeSpan delay, CancellationToken ct) =>
         delay > TimeSpan.Zero ? Task.Delay(delay, _clock, ct) : Task.CompletedTask;
@@ -388,7 +493,13 @@ public sealed class SimulatedCluster : IStoreCluster
     private sealed class SimNamespace
     {
         public required string Slug { get; set; }
-        public Guid StoreId { get; set; }
+        /// <summary>The storefleet.dev/store-id label; null: none.</summary>
+        public Guid? StoreId { get; set; }
+        /// <summary>Labelled app.kubernetes.io/managed-by=storefleet.</summary>
+        public bool Managed { get; set; } = true;
+        public Guid? CredentialsOwner { get; set; }
+        /// <summary>Writes attempted on something that is not the caller's, and refused. The engine must never try.</summary>
+        public int RefusedWrites { get; set; }
         public DateTime CreatedAt { get; set; }
         public DateTime? GoneAt { get; set; }
         public StoreCredentials? Credentials { get; set; }
@@ -410,8 +521,14 @@ public sealed class SimulatedCluster : IStoreCluster
         public bool SetupFails { get; set; }
         public DateTime ImagePullUntil { get; set; }
         public int? LastDeployedRevision { get; set; }
+        /// <summary>store.id in the release's values.</summary>
+        public Guid? StoreId { get; set; }
     }
 }
 
 /// <summary>What the simulated cluster holds for one store, for tests to check against.</summary>
-public sealed record SimulatedStoreBooks(bool NamespaceExists, int Releases, int NamespacesCreated, int CredentialsCreated, int Installs, string? AdminPassword);
+public sealed record SimulatedStoreBooks(bool NamespaceExists, int Releases, int NamespacesCreated, int CredentialsCreated, int Installs, string? AdminPassword)
+{
+    /// <summary>Writes refused because the namespace, Secret or release was not the caller's: the engine must never attempt one.</summary>
+    public int RefusedWrites { get; init; }
+}

@@ -17,6 +17,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
     public DbSet<StoreEvent> StoreEvents => Set<StoreEvent>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<SlugReservation> SlugReservations => Set<SlugReservation>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -73,6 +74,12 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             r.HasKey(x => new { x.OwnerId, x.Key });
             r.Property(x => x.Key).HasMaxLength(200);
             r.Property(x => x.RequestHash).HasMaxLength(64);
+        });
+
+        model.Entity<SlugReservation>(r =>
+        {
+            r.HasKey(x => x.Slug);
+            r.Property(x => x.Slug).HasMaxLength(63);
         });
 
         model.Entity<AuditEntry>(a =>

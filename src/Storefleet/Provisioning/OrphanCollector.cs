@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Cluster;
 using Storefleet.Data;
+using Storefleet.Stores;
 
 namespace Storefleet.Provisioning;
 
@@ -21,7 +22,7 @@ public sealed class OrphanOptions
 /// </summary>
 public sealed class OrphanCollector(
     IStoreCluster cluster, IDbContextFactory<StorefleetDb> databases, TimeProvider clock, IOptions<OrphanOptions> options,
-    ProvisioningMetrics metrics, ILogger<OrphanCollector> log) : BackgroundService
+    IOptions<StoreOptions> storeOptions, ProvisioningMetrics metrics, ILogger<OrphanCollector> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,20 +46,31 @@ public sealed class OrphanCollector(
         var now = clock.GetUtcNow().UtcDateTime;
         var candidates = new List<ManagedNamespace>();
         await foreach (var ns in cluster.ListManagedAsync(ct))
+        {
+            // Storefleet always labels a store namespace with its store id: one without it was not made by a
+            // worker, so it is not ours to delete (the driver refuses anyway). Reported, left alone.
+            if (ns.StoreId is null)
+            {
+                log.LogWarning("Namespace {Namespace} is labelled managed by Storefleet but carries no store id; leaving it alone", ns.Name);
+                continue;
+            }
             if (!ns.Terminating && now - ns.CreatedAt > options.Value.GracePeriod) candidates.Add(ns);
+        }
         if (candidates.Count == 0) return [];
 
         await using var db = await databases.CreateDbContextAsync(ct);
-        var ids = candidates.Where(c => c.StoreId is not null).Select(c => c.StoreId!.Value).ToList();
+        var ids = candidates.Select(c => c.StoreId!.Value).ToList();
         var live = (await db.Stores.Where(s => ids.Contains(s.Id)).Select(s => new { s.Id, s.Slug }).ToListAsync(ct))
             .Select(s => $"store-{s.Slug}").ToHashSet();
         var removed = new List<string>();
         foreach (var orphan in candidates.Where(c => !live.Contains(c.Name)))
         {
             var slug = orphan.Name["store-".Length..];
-            var target = new StoreRef(orphan.StoreId ?? Guid.Empty, slug);
+            var target = new StoreRef(orphan.StoreId!.Value, slug);
             await cluster.UninstallAsync(target, ct);
             await cluster.DeleteNamespaceAsync(target, ct);
+            // Like a deleted store's: its address is not handed to a new store at once.
+            await SlugReservations.ReserveAsync(db, slug, orphan.StoreId!.Value, now + storeOptions.Value.SlugGracePeriod, ct);
             removed.Add(orphan.Name);
             metrics.OrphanRemoved();
             log.LogWarning("Removed orphan namespace {Namespace}: no live store owns it (store id {StoreId}, created {CreatedAt:u})", orphan.Name, orphan.StoreId, orphan.CreatedAt);

@@ -61,6 +61,11 @@ public static class StoreDecision
 
         if (store.DeletionRequestedAt is { } deletionRequested)
         {
+            // Never uninstall or delete what is not ours: the driver reports a foreign namespace as absent
+            // and a foreign release as absent, so deleting skips them; this only says so.
+            if (seen.Conflict is { Object: ConflictingObject.Namespace } foreign)
+                return Make(StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted",
+                    $"Namespace {foreign.Name} is not this store's, so it was left untouched; the store is deleted.");
             if (seen.Release.State != ReleaseState.Absent)
                 return Make(StepAction.Uninstall, StorePhase.Deleting, Requeue.Now, "Uninstalling", $"Uninstalling release {store.Slug}.");
             return seen.Namespace switch
@@ -73,6 +78,12 @@ public static class StoreDecision
                 _ => Make(StepAction.Forget, StorePhase.Deleting, Requeue.Never, "Deleted", "The store and everything it owned are gone."),
             };
         }
+
+        // Something with the store's name is not the store's (a namespace left by a store from before a
+        // database restore, someone else's namespace, Secret or release). Terminal, not retried: an operator
+        // must decide what it is. POST /stores/{id}/retry looks again once they have.
+        if (seen.Conflict is { } conflict)
+            return Make(StepAction.GiveUp, StorePhase.Error, Requeue.Never, ClusterException.NamespaceConflict, ConflictMessage(store, conflict));
 
         var wasReady = store.ReadyAt is not null;
         var pastDeadline = !wasReady && store.ProvisioningDeadline is { } deadline && now > deadline;
@@ -96,10 +107,12 @@ public static class StoreDecision
         if (wasReady)
         {
             // Drift: the store was Ready and something is missing now. Repair what we own; report what we can't.
-            var drifted = seen.Namespace != NamespaceState.Active || seen.Release.State == ReleaseState.Absent;
-            if (drifted)
+            var gone = seen.Namespace != NamespaceState.Active ? $"namespace store-{store.Slug} is gone"
+                : !seen.AccessGranted ? $"the worker's RoleBinding in namespace store-{store.Slug} is gone"
+                : seen.Release.State == ReleaseState.Absent ? $"release {store.Slug} is gone" : null;
+            if (gone is not null)
                 return Make(next.Action, StorePhase.Provisioning, next.Requeue, "DriftDetected",
-                    $"The store was Ready but {(seen.Namespace != NamespaceState.Active ? $"namespace store-{store.Slug} is gone" : $"release {store.Slug} is gone")}; repairing it. {next.Message}")
+                    $"The store was Ready but {gone}; repairing it. {next.Message}")
                     with { RestartsProvisioning = true };
             // A new chart version or a retry: provision again, with a fresh deadline.
             if (next.Reason == "Upgrading")
@@ -110,6 +123,23 @@ public static class StoreDecision
 
         var phase = next.Requeue == Requeue.Backoff ? StorePhase.Error : StorePhase.Provisioning;
         return Make(next.Action, phase, next.Requeue, next.Reason, next.Message);
+    }
+
+    /// <summary>What an operator (and the tenant) reads on a NamespaceConflict: which object, whose it is, what to do.</summary>
+    public static string ConflictMessage(Store store, OwnershipConflict conflict)
+    {
+        var (what, remove) = conflict.Object switch
+        {
+            ConflictingObject.Namespace => ($"Namespace {conflict.Name}", $"kubectl delete namespace {conflict.Name}"),
+            ConflictingObject.CredentialsSecret => ($"Secret {conflict.Name} in namespace {conflict.Namespace}", $"kubectl delete secret {conflict.Name} -n {conflict.Namespace}"),
+            _ => ($"Helm release {conflict.Name} in namespace {conflict.Namespace}", $"helm uninstall {conflict.Name} -n {conflict.Namespace}"),
+        };
+        var whose = conflict.FoundStoreId is { } other
+            ? $"{what} belongs to another store (storefleet.dev/store-id={other}), not to this one ({store.Id})."
+            : $"{what} exists but is not labelled as this store's (no storefleet.dev/store-id={store.Id}).";
+        return $"{whose} Storefleet has written nothing to it and will not use it. If it is left over from a store that no longer exists " +
+               $"(for example after a database restore), an operator removes it ({remove}) and then retries this store; " +
+               "otherwise delete this store and create it again: it will get another address.";
     }
 
     public static string GaveUp(ReconcilePolicy policy, string last) =>
@@ -132,6 +162,11 @@ public static class StoreDecision
             case NamespaceState.Absent:
                 return new(StepAction.EnsureNamespace, Requeue.Now, "CreatingNamespace", $"Creating namespace {ns}.");
         }
+        // The namespace is ours but the worker cannot read inside it: its RoleBinding is missing (a worker stopped
+        // right after creating the namespace) or not in effect yet. Ensuring the namespace creates the binding;
+        // a fixed poll, because RBAC takes a moment to apply and a broken RoleBinding must not spin.
+        if (!seen.AccessGranted)
+            return new(StepAction.EnsureNamespace, Requeue.Poll, "GrantingAccess", $"Waiting for the worker's access to namespace {ns} (its RoleBinding is created if missing).");
         // Also when the Secret exists but our encrypted copy does not (a worker died between the two writes):
         // ensuring is idempotent and hands back the Secret's passwords, never new ones.
         if (!seen.CredentialsExist || store.AdminPasswordProtected is null)
@@ -204,12 +239,14 @@ public static class StoreConditions
         var ns = $"store-{store.Slug}";
         var list = new List<StoreCondition>
         {
+            seen.Conflict is { Object: ConflictingObject.Namespace } ? Cond(NamespaceReady, "False", "Conflict", $"Namespace {ns} exists but is not this store's.") :
             seen.Namespace switch
             {
                 NamespaceState.Active => Cond(NamespaceReady, "True", "Active", $"Namespace {ns} exists."),
                 NamespaceState.Terminating => Cond(NamespaceReady, "False", "Terminating", $"Namespace {ns} is terminating."),
                 _ => Cond(NamespaceReady, "False", "NotCreated", $"Namespace {ns} does not exist."),
             },
+            seen.Conflict is { Object: ConflictingObject.Release } ? Cond(ReleaseDeployed, "False", "Conflict", $"Release {store.Slug} exists but was not installed for this store.") :
             seen.Release.State switch
             {
                 ReleaseState.Deployed when seen.Release.ChartVersion == store.ChartVersion =>

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Storefleet.Cluster;
 using Storefleet.Data;
 using Storefleet.Secrets;
@@ -26,7 +27,8 @@ public sealed class WorkerOptions
 /// </summary>
 public sealed class StoreReconciler(
     IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
-    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, ILogger<StoreReconciler> log)
+    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, IOptions<StoreOptions> storeOptions,
+    ILogger<StoreReconciler> log)
 {
     private enum StepOutcome { Continue, Scheduled, Forgotten }
 
@@ -53,6 +55,8 @@ public sealed class StoreReconciler(
             if (outcome == StepOutcome.Forgotten)
             {
                 db.Stores.Remove(store);
+                // Its namespace is gone: keep the slug from new stores for the grace period, in the same transaction.
+                await SlugReservations.ReserveAsync(db, store.Slug, store.Id, clock.GetUtcNow().UtcDateTime + storeOptions.Value.SlugGracePeriod, ct);
                 await SaveAsync(db, store, owner, pending, release: false, ct);
                 return;
             }
@@ -140,7 +144,10 @@ public sealed class StoreReconciler(
         {
             case StepAction.EnsureNamespace:
                 await cluster.EnsureNamespaceAsync(target, ct);
-                events.Add(StoreEvent.Normal(id, now, "NamespaceCreated", $"Created namespace {target.Namespace}."));
+                // When the namespace was there already, this only re-granted the worker's access (polled, see
+                // StoreDecision): no event per poll, and nothing was created.
+                if (decision.Conditions.FirstOrDefault(c => c.Type == StoreConditions.NamespaceReady)?.Status != "True")
+                    events.Add(StoreEvent.Normal(id, now, "NamespaceCreated", $"Created namespace {target.Namespace}."));
                 break;
             case StepAction.EnsureCredentials:
                 var credentials = await cluster.EnsureCredentialsAsync(target, ct);
@@ -168,8 +175,9 @@ public sealed class StoreReconciler(
                 events.Add(StoreEvent.Normal(id, now, "NamespaceDeleting", $"Deleting namespace {target.Namespace}."));
                 break;
             case StepAction.GiveUp:
-                events.Add(StoreEvent.Warning(id, now, "ProvisioningTimedOut", decision.Message));
-                metrics.Error("ProvisioningTimedOut");
+                // ProvisioningTimedOut, or NamespaceConflict: terminal until a retry.
+                events.Add(StoreEvent.Warning(id, now, decision.Reason, decision.Message));
+                metrics.Error(decision.Reason);
                 break;
         }
     }

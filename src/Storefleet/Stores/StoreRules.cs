@@ -11,6 +11,11 @@ public sealed class StoreOptions
     /// <summary>Version of charts/woocommerce-store that new stores are created with.</summary>
     public string ChartVersion { get; set; } = "0.1.0";
     public string[] Engines { get; set; } = ["woocommerce"];
+    /// <summary>
+    /// How long a deleted store's slug stays reserved after its namespace is gone, so that a new store does not
+    /// take over its address (links, caches, cookies, search results) at once.
+    /// </summary>
+    public TimeSpan SlugGracePeriod { get; set; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>Store names and the slugs derived from them.</summary>

@@ -112,9 +112,9 @@ public static class StoresApi
                 });
             }
 
-            var baseSlug = StoreRules.BaseSlug(name);
-            var slug = attempt == 1 && !await db.Stores.AnyAsync(s => s.Slug == baseSlug) ? baseSlug : StoreRules.SuffixedSlug(baseSlug);
             var now = clock.GetUtcNow().UtcDateTime;
+            // Neither a live store's slug nor one reserved after a deletion (SlugReservations).
+            var slug = await SlugReservations.PickAsync(db, StoreRules.BaseSlug(name), tryBase: attempt == 1, now);
             var store = new Store
             {
                 Id = Guid.CreateVersion7(),

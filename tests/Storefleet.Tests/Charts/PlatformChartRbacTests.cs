@@ -4,21 +4,32 @@ using k8s.Models;
 namespace Storefleet.Tests.Charts;
 
 /// <summary>
-/// Least privilege: the worker's ClusterRole is exactly the documented set (here, in
-/// docs/security.md and in the chart), it covers every kind the store chart renders, and no other
-/// account of the platform has any permission or token.
+/// Least privilege: the worker holds exactly the documented rules (here, in docs/security.md and in the
+/// chart) — cluster-wide only namespaces and one `bind`, everything namespaced through the store role that it
+/// binds per store namespace — the store role covers every kind the store chart renders, and no other account
+/// of the platform has any permission or token.
 /// </summary>
 public partial class PlatformChartRbacTests
 {
     static readonly string[] Manage = ["create", "get", "list", "update", "patch", "delete"];
 
+    public const string WorkerRole = "storefleet-storefleet-worker";
+    public const string StoreRole = "storefleet-storefleet-store";
+
     /// <summary>
-    /// The worker's permissions. Change this table, docs/security.md and templates/rbac-worker.yaml
-    /// together; each rule's reason is in the template and the doc.
+    /// Bound cluster-wide. Change this table, docs/security.md and templates/rbac-worker.yaml together; each
+    /// rule's reason is in the template and the doc. A resource name, when a rule has one, is written resource/name.
     /// </summary>
-    public static readonly (string ApiGroup, string[] Resources, string[] Verbs)[] WorkerRules =
+    public static readonly (string ApiGroup, string[] Resources, string[] Verbs)[] WorkerClusterRules =
     [
         ("", ["namespaces"], ["create", "get", "list", "delete"]),
+        ("rbac.authorization.k8s.io", ["rolebindings"], ["create"]),
+        ("rbac.authorization.k8s.io", [$"clusterroles/{StoreRole}"], ["bind"]),
+    ];
+
+    /// <summary>The store role: bound by the worker in each store namespace, by nothing else.</summary>
+    public static readonly (string ApiGroup, string[] Resources, string[] Verbs)[] StoreRules =
+    [
         ("", ["secrets"], Manage),
         ("", ["configmaps", "services", "persistentvolumeclaims", "serviceaccounts", "resourcequotas", "limitranges"], Manage),
         ("apps", ["deployments", "statefulsets"], Manage),
@@ -30,7 +41,7 @@ public partial class PlatformChartRbacTests
         ("cert-manager.io", ["certificates"], ["get"]),
     ];
 
-    /// <summary>"group/resource: verb,verb" per resource, so that how rules are grouped does not matter.</summary>
+    /// <summary>"group/resource[/name]: verb,verb" per resource, so that how rules are grouped does not matter.</summary>
     static SortedSet<string> Flatten(IEnumerable<(IEnumerable<string> Groups, IEnumerable<string> Resources, IEnumerable<string> Verbs)> rules)
     {
         var perResource = new Dictionary<string, SortedSet<string>>();
@@ -49,24 +60,67 @@ public partial class PlatformChartRbacTests
         return [.. perResource.Select(kv => $"{kv.Key}: {string.Join(",", kv.Value)}")];
     }
 
-    static SortedSet<string> Expected => Flatten(WorkerRules.Select(r => ((IEnumerable<string>)[r.ApiGroup], (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs)));
+    static SortedSet<string> Flatten((string ApiGroup, string[] Resources, string[] Verbs)[] table) =>
+        Flatten(table.Select(r => ((IEnumerable<string>)[r.ApiGroup], (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs)));
 
-    static V1ClusterRole WorkerRole(RenderedChart chart) => chart.OfType<V1ClusterRole>().Single();
+    /// <summary>A rendered role's rules, with resourceNames folded into the resource as resource/name.</summary>
+    static SortedSet<string> Flatten(V1ClusterRole role) =>
+        Flatten(role.Rules.Select(r => ((IEnumerable<string>)r.ApiGroups,
+            (IEnumerable<string>)(r.ResourceNames is { Count: > 0 } names ? r.Resources.SelectMany(res => names.Select(n => $"{res}/{n}")) : r.Resources),
+            (IEnumerable<string>)r.Verbs)));
+
+    static V1ClusterRole Role(RenderedChart chart, string name) => chart.Single<V1ClusterRole>(name);
 
     [Theory]
     [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
-    public void TheWorkerClusterRoleIsExactlyTheDocumentedSet(string valuesFile)
+    public void TheWorkersClusterWideRightsAreExactlyNamespacesAndBindingTheStoreRole(string valuesFile)
     {
-        var role = WorkerRole(PlatformChart.Render(valuesFile));
+        var chart = PlatformChart.Render(valuesFile);
+        var role = Role(chart, WorkerRole);
 
-        var actual = Flatten(role.Rules.Select(r => ((IEnumerable<string>)r.ApiGroups, (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs)));
-        Assert.Equal(Expected, actual);
-        Assert.All(role.Rules, r =>
-        {
-            Assert.Null(r.ResourceNames);
-            Assert.Null(r.NonResourceURLs);
-        });
+        Assert.Equal(Flatten(WorkerClusterRules), Flatten(role));
+        var bind = role.Rules.Single(r => r.Verbs.Contains("bind"));
+        Assert.Equal(("clusterroles", StoreRole), (string.Join(",", bind.Resources), string.Join(",", bind.ResourceNames)));
+        Assert.All(role.Rules, r => Assert.Null(r.NonResourceURLs));
         Assert.Null(role.AggregationRule);
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void TheStoreRoleIsExactlyTheDocumentedSetAndNothingInTheChartBindsIt(string valuesFile)
+    {
+        var chart = PlatformChart.Render(valuesFile);
+        var role = Role(chart, StoreRole);
+
+        Assert.Equal(Flatten(StoreRules), Flatten(role));
+        Assert.All(role.Rules, r => Assert.Null(r.ResourceNames));
+        Assert.Null(role.AggregationRule);
+        // Only the worker binds it, per store namespace, at run time: never cluster-wide.
+        Assert.DoesNotContain(chart.OfType<V1ClusterRoleBinding>(), b => b.RoleRef.Name == StoreRole);
+        Assert.Empty(chart.OfType<V1RoleBinding>());
+        Assert.Equal([WorkerRole, StoreRole], chart.OfType<V1ClusterRole>().Select(r => r.Metadata.Name).Order().Reverse());
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void NothingBoundClusterWideGrantsSecretsOrAnyNamespacedKindButRoleBindingCreate(string valuesFile)
+    {
+        var chart = PlatformChart.Render(valuesFile);
+        var clusterWide = chart.OfType<V1ClusterRoleBinding>().Select(b => Role(chart, b.RoleRef.Name)).SelectMany(r => r.Rules).ToList();
+
+        Assert.DoesNotContain(clusterWide, r => r.Resources.Any(res => res.StartsWith("secrets", StringComparison.Ordinal)));
+        Assert.Equal(["clusterroles", "namespaces", "rolebindings"], clusterWide.SelectMany(r => r.Resources).Distinct().Order());
+        Assert.Equal(["create"], clusterWide.Where(r => r.Resources.Contains("rolebindings")).SelectMany(r => r.Verbs));
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void TheWorkerIsToldWhichRoleToBindAndAsWhom(string valuesFile)
+    {
+        var worker = PlatformChart.Render(valuesFile).Pod("worker").Spec.Containers.Single();
+
+        Assert.Equal(StoreRole, worker.Env("Cluster__Kubernetes__StoreRole")?.Value);
+        Assert.Equal($"{PlatformChart.Namespace}/storefleet-worker", worker.Env("Cluster__Kubernetes__WorkerServiceAccount")?.Value);
     }
 
     [Theory]
@@ -81,19 +135,27 @@ public partial class PlatformChartRbacTests
             if (rule.Verbs.Contains("*")) problems.Add($"{where}: verb *");
             if ((rule.Resources ?? []).Any(r => r.Contains('*'))) problems.Add($"{where}: resource *");
             if (rule.ApiGroups.Contains("*")) problems.Add($"{where}: apiGroup *");
-            // The store chart creates no Role or RoleBinding, so nothing needs to grant or bind permissions.
-            foreach (var verb in rule.Verbs.Intersect(["escalate", "bind", "impersonate", "watch", "deletecollection"]))
+            foreach (var verb in rule.Verbs.Intersect(["escalate", "impersonate", "watch", "deletecollection"]))
             {
                 problems.Add($"{where}: {verb}");
+            }
+            // `bind` only of the store role, by name.
+            if (rule.Verbs.Contains("bind") && !((rule.Resources ?? []).SequenceEqual(["clusterroles"]) && rule.ResourceNames?.SequenceEqual([StoreRole]) == true && rule.Verbs.Count == 1))
+            {
+                problems.Add($"{where}: bind of anything but the store role");
             }
             // pods/log (read) is the one subresource: the engine reports a failed setup in the script's own words.
             foreach (var resource in (rule.Resources ?? []).Where(r => r.Contains('/') && !(r == "pods/log" && rule.Verbs.SequenceEqual(["get"]))))
             {
                 problems.Add($"{where}: subresource {resource}");
             }
-            if ((rule.Resources ?? []).Intersect(["roles", "rolebindings", "clusterroles", "clusterrolebindings", "nodes", "serviceaccounts/token"]).Any())
+            if ((rule.Resources ?? []).Intersect(["roles", "clusterrolebindings", "nodes", "serviceaccounts/token"]).Any())
             {
-                problems.Add($"{where}: RBAC, nodes or tokens");
+                problems.Add($"{where}: Roles, ClusterRoleBindings, nodes or tokens");
+            }
+            if (rule.Resources?.Contains("rolebindings") == true && !rule.Verbs.SequenceEqual(["create"]))
+            {
+                problems.Add($"{where}: rolebindings beyond create");
             }
         }
         ChartPolicies.AssertNone(problems, "no wildcards");
@@ -115,30 +177,31 @@ public partial class PlatformChartRbacTests
             """;
         var role = RenderedChart.Parse(yaml).OfType<V1ClusterRole>().Single();
         Assert.Contains("*", role.Rules.Single().Verbs);
-        Assert.NotEqual(Expected, Flatten(role.Rules.Select(r => ((IEnumerable<string>)r.ApiGroups, (IEnumerable<string>)r.Resources, (IEnumerable<string>)r.Verbs))));
+        Assert.NotEqual(Flatten(StoreRules), Flatten(role));
     }
 
-    [GeneratedRegex(@"<!-- worker-rbac:start -->(?<table>.*?)<!-- worker-rbac:end -->", RegexOptions.Singleline)]
+    [GeneratedRegex(@"<!-- (?<which>worker-cluster-rbac|worker-store-rbac):start -->(?<table>.*?)<!-- \k<which>:end -->", RegexOptions.Singleline)]
     private static partial Regex RbacTable();
 
     [Fact]
     public void DocsSecurityListsExactlyTheSameRules()
     {
         var doc = File.ReadAllText(Path.Combine(PlatformChart.Repo, "docs", "security.md"));
-        var table = RbacTable().Match(doc);
-        Assert.True(table.Success, "docs/security.md has no <!-- worker-rbac:start --> ... <!-- worker-rbac:end --> table");
+        var tables = RbacTable().Matches(doc).ToDictionary(m => m.Groups["which"].Value, m => m.Groups["table"].Value);
+        Assert.True(tables.Count == 2, "docs/security.md has no <!-- worker-cluster-rbac:start --> / <!-- worker-store-rbac:start --> tables");
 
         static IEnumerable<string> Cells(string cell) =>
             cell.Replace("`", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var rows = table.Groups["table"].Value.Split('\n')
+        static SortedSet<string> Rows(string table) => Flatten(table.Split('\n')
             .Select(l => l.Trim())
             .Where(l => l.StartsWith('|') && !l.StartsWith("|--", StringComparison.Ordinal) && !l.StartsWith("| API group", StringComparison.Ordinal))
             .Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray())
-            .Select(c => (Groups: Cells(c[0]).Select(g => g == "core" ? "" : g), Resources: Cells(c[1]), Verbs: Cells(c[2])));
-        Assert.Equal(Expected, Flatten(rows));
+            .Select(c => (Groups: Cells(c[0]).Select(g => g == "core" ? "" : g), Resources: Cells(c[1]), Verbs: Cells(c[2]))));
+        Assert.Equal(Flatten(WorkerClusterRules), Rows(tables["worker-cluster-rbac"]));
+        Assert.Equal(Flatten(StoreRules), Rows(tables["worker-store-rbac"]));
     }
 
-    /// <summary>Kinds the store chart may render, and the resource each is managed as.</summary>
+    /// <summary>Kinds the store chart may render, and the resource each is managed as (CronJob: the WP-Cron job).</summary>
     static readonly Dictionary<string, string> ResourceOfKind = new()
     {
         ["v1/ConfigMap"] = "core/configmaps",
@@ -160,30 +223,33 @@ public partial class PlatformChartRbacTests
     [InlineData("values.yaml")]
     [InlineData("values-local.yaml")]
     [InlineData("values-prod.yaml")]
-    public void TheWorkerCanInstallUpgradeAndUninstallEveryKindTheStoreChartRenders(string storeValuesFile)
+    public void TheStoreRoleLetsTheWorkerInstallUpgradeAndUninstallEveryKindTheStoreChartRenders(string storeValuesFile)
     {
         var store = StoreChart.Render(storeValuesFile);
-        var granted = WorkerRole(PlatformChart.Render("values-prod.yaml")).Rules
+        var granted = Role(PlatformChart.Render("values-prod.yaml"), StoreRole).Rules
             .SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(res => (Key: $"{(g.Length == 0 ? "core" : g)}/{res}", r.Verbs))))
             .GroupBy(x => x.Key).ToDictionary(g => g.Key, g => g.SelectMany(x => x.Verbs).ToHashSet());
 
         // helm keeps its release records as Secrets in the store namespace, whatever the chart renders.
-        var kinds = store.Objects.Select(o => $"{o.Object.ApiVersion}/{o.Kind}").Append("v1/Secret").Distinct();
+        var kinds = store.Objects.Select(o => $"{o.Object.ApiVersion}/{o.Kind}").Append("v1/Secret").Distinct().ToList();
         foreach (var kind in kinds)
         {
             Assert.True(ResourceOfKind.TryGetValue(kind, out var resource),
-                $"the store chart renders {kind}: add it to the worker's ClusterRole, this test, and docs/security.md (or explain why not)");
-            Assert.True(granted.TryGetValue(resource, out var verbs), $"the worker may not manage {resource}");
+                $"the store chart renders {kind}: add it to the store role (rbac-worker.yaml), this test, and docs/security.md (or explain why not)");
+        }
+        // Every kind the chart may render, rendered today or not (a CronJob is on its way), can be managed.
+        foreach (var resource in ResourceOfKind.Values)
+        {
+            Assert.True(granted.TryGetValue(resource, out var verbs), $"the worker may not manage {resource} in store namespaces");
             Assert.Superset(Manage.ToHashSet(), verbs);
         }
         // What the engine reads besides: pods and Warning events, for readiness and messages.
         Assert.Contains("list", granted["core/pods"]);
         Assert.Contains("list", granted["core/events"]);
-        Assert.Equal(["create", "delete", "get", "list"], granted["core/namespaces"].Order());
     }
 
     [Fact]
-    public void TheStoreChartCreatesNoRbacSoTheWorkerNeedsNoEscalateOrBind()
+    public void TheStoreChartCreatesNoRbacSoTheStoreRoleNeedsNoEscalateOrBind()
     {
         foreach (var valuesFile in new[] { "values-local.yaml", "values-prod.yaml" })
         {
@@ -198,7 +264,7 @@ public partial class PlatformChartRbacTests
     {
         var chart = PlatformChart.Render(valuesFile);
         var binding = chart.OfType<V1ClusterRoleBinding>().Single();
-        var role = WorkerRole(chart);
+        var role = Role(chart, WorkerRole);
 
         Assert.Equal(role.Metadata.Name, binding.RoleRef.Name);
         Assert.Equal("ClusterRole", binding.RoleRef.Kind);

@@ -14,8 +14,9 @@ public partial class PlatformChartValuesTests
     [GeneratedRegex(@"(?im)^\s*#.*$")]
     private static partial Regex YamlComment();
 
-    /// <summary>Environment names, products and domains that would betray a switch or a hard-coded site.</summary>
-    [GeneratedRegex(@"(?i)\b(k3d|k3s|gke|minikube|nip\.io|example\.com|localhost|traefik|nginx|letsencrypt|local-path|standard-rwo|prod|staging|dev)\b")]
+    /// <summary>Environment names, products and domains that would betray a switch or a hard-coded site
+    /// (storefleet.dev is the product's own label domain, as in storefleet.dev/store-id, not a site).</summary>
+    [GeneratedRegex(@"(?i)\b(k3d|k3s|gke|minikube|nip\.io|example\.com|localhost|traefik|nginx|letsencrypt|local-path|standard-rwo|prod|staging|(?<!storefleet\.)dev)\b")]
     private static partial Regex EnvironmentWord();
 
     [GeneratedRegex(@"\{\{[^}]*\b(eq|ne)\b[^}]*""[^""]*""[^}]*\}\}")]

@@ -22,6 +22,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, V1Namespace> _namespaces = new();
     private readonly ConcurrentDictionary<(string Ns, string Name), V1Secret> _secrets = new();
+    private readonly ConcurrentDictionary<(string Ns, string Name), V1RoleBinding> _roleBindings = new();
     public List<V1Pod> Pods { get; } = [];
     public List<V1Job> Jobs { get; } = [];
     public List<Corev1Event> Events { get; } = [];
@@ -35,6 +36,14 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public ConcurrentQueue<string> Requests { get; } = new();
     /// <summary>Answer every request with 403, as an API server does for a service account without RBAC.</summary>
     public bool Forbid { get; set; }
+    /// <summary>
+    /// RBAC as the platform chart sets it up: the worker holds namespaced permissions only where a RoleBinding of
+    /// this name exists (creating RoleBindings is its one cluster-wide namespaced right). Null: everything allowed.
+    /// </summary>
+    public string? RequireRoleBinding { get; set; }
+
+    /// <summary>Requests that change something (anything but GET), as "METHOD path".</summary>
+    public IEnumerable<string> Writes => Requests.Where(r => !r.StartsWith("GET ", StringComparison.Ordinal));
 
     private FakeKubeApi(WebApplication app) => _app = app;
 
@@ -64,6 +73,21 @@ public sealed class FakeKubeApi : IAsyncDisposable
         };
 
     public V1Namespace? Namespace(string name) => _namespaces.GetValueOrDefault(name);
+    public void RemoveNamespace(string name)
+    {
+        _namespaces.TryRemove(name, out _);
+        foreach (var key in _secrets.Keys.Where(k => k.Ns == name)) _secrets.TryRemove(key, out _);
+        foreach (var key in _roleBindings.Keys.Where(k => k.Ns == name)) _roleBindings.TryRemove(key, out _);
+    }
+    public V1RoleBinding? RoleBinding(string ns, string name) => _roleBindings.GetValueOrDefault((ns, name));
+
+    public void AddSecret(string ns, string name, IDictionary<string, string>? labels, IDictionary<string, string> data) =>
+        _secrets[(ns, name)] = new V1Secret
+        {
+            ApiVersion = "v1", Kind = "Secret", Type = "Opaque",
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = labels },
+            Data = data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
+        };
     public V1Secret? Secret(string ns, string name) => _secrets.GetValueOrDefault((ns, name));
 
     /// <summary>A Secret that exists before the test starts (e.g. one an older engine wrote).</summary>
@@ -79,6 +103,13 @@ public sealed class FakeKubeApi : IAsyncDisposable
         {
             Requests.Enqueue($"{ctx.Request.Method} {ctx.Request.Path}{ctx.Request.QueryString}");
             if (Forbid) { await Write(ctx, 403, Status(403, "Forbidden", "namespaces is forbidden: User \"system:serviceaccount:storefleet:api\" cannot list resource")); return; }
+            if (RequireRoleBinding is { } binding && NamespaceOf(ctx.Request.Path) is { } ns
+                && !(ctx.Request.Method == "POST" && ctx.Request.Path.Value!.EndsWith("/rolebindings", StringComparison.Ordinal))
+                && !_roleBindings.ContainsKey((ns, binding)))
+            {
+                await Write(ctx, 403, Status(403, "Forbidden", $"forbidden: User \"system:serviceaccount:storefleet:storefleet-worker\" cannot access resources in the namespace \"{ns}\""));
+                return;
+            }
             await next(ctx);
         });
         app.MapGet("/api/v1/namespaces", (HttpContext ctx) => Write(ctx, 200, new V1NamespaceList
@@ -134,6 +165,15 @@ public sealed class FakeKubeApi : IAsyncDisposable
             ctx.Response.ContentType = "text/plain";
             await ctx.Response.WriteAsync(string.Join('\n', lines) + "\n");
         });
+        app.MapPost("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings", async (HttpContext ctx, string ns) =>
+        {
+            var binding = KubernetesJson.Deserialize<V1RoleBinding>(await new StreamReader(ctx.Request.Body).ReadToEndAsync());
+            if (!_namespaces.ContainsKey(ns)) { await Write(ctx, 404, Status(404, "NotFound", $"namespaces \"{ns}\" not found")); return; }
+            if (_roleBindings.ContainsKey((ns, binding.Metadata.Name))) { await Write(ctx, 409, Status(409, "AlreadyExists", "rolebinding exists")); return; }
+            binding.Metadata.NamespaceProperty = ns;
+            _roleBindings[(ns, binding.Metadata.Name)] = binding;
+            await Write(ctx, 201, binding);
+        });
         app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext ctx, string ns) => Write(ctx, 200, new V1PodList
         {
             ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta(),
@@ -180,6 +220,14 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 details = new { name, group = "cert-manager.io", kind = "certificates" },
             }));
         });
+    }
+
+    /// <summary>The namespace of a namespaced resource path (/api/v1/namespaces/x/secrets/..., /apis/g/v/namespaces/x/...), else null.</summary>
+    private static string? NamespaceOf(PathString path)
+    {
+        var parts = path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var at = parts.Length > 0 && parts[0] == "api" ? 2 : 3;
+        return parts.Length > at + 2 && parts[at] == "namespaces" ? parts[at + 1] : null;
     }
 
     private static bool Matches(IDictionary<string, string>? labels, string? selector)

@@ -53,6 +53,7 @@ public class HelmReleasesTests
 
         Assert.Equal((state, revision, "0.1.0", description), (info.State, info.Revision, info.ChartVersion, info.Description));
         Assert.Equal(DateTimeKind.Utc, info.UpdatedAt.Kind);
+        Assert.Equal("01a21504-15d9-7ec7-beaa-69560c88be5a", info.StoreId); // config.store.id: whose release it is
     }
 
     [Theory]

@@ -62,8 +62,8 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<ClusterException>(() => _cluster.EnsureNamespaceAsync(Store, default));
         var delete = await Assert.ThrowsAsync<ClusterException>(() => _cluster.DeleteNamespaceAsync(Store, default));
 
-        Assert.Equal("NamespaceNotOwned", error.Reason);
-        Assert.Equal("NamespaceNotOwned", delete.Reason);
+        Assert.Equal(ClusterException.NamespaceConflict, error.Reason);
+        Assert.Equal(ClusterException.NamespaceConflict, delete.Reason);
         Assert.Null(_api.Namespace("store-ana-bakery")!.Metadata.DeletionTimestamp);
     }
 

@@ -34,7 +34,9 @@ public static class HelmReleases
     /// </summary>
     public static string ValuesJson(StoreRelease release, string host, string credentialsSecret) => JsonSerializer.Serialize(new
     {
-        store = new { slug = release.Store.Slug, name = release.DisplayName, adminEmail = release.OwnerEmail },
+        // store.id marks the release as this store's: helm status shows it back (config.store.id) and the chart
+        // labels its objects with it. A release of the store's name without it is never adopted.
+        store = new { id = release.Store.Id.ToString(), slug = release.Store.Slug, name = release.DisplayName, adminEmail = release.OwnerEmail },
         ingress = new { host },
         credentials = new { existingSecret = credentialsSecret },
     }, Indented);
@@ -59,8 +61,18 @@ public static class HelmReleases
         };
         var description = status.Info?.Status is { } s && s.StartsWith("pending", StringComparison.Ordinal)
             ? $"{s} ({status.Info.Description})" : status.Info?.Description ?? "";
-        return new ReleaseInfo(state, status.Version, status.Chart?.Metadata?.Version ?? "", status.Info?.LastDeployed?.UtcDateTime ?? DateTime.MinValue, description);
+        return new ReleaseInfo(state, status.Version, status.Chart?.Metadata?.Version ?? "", status.Info?.LastDeployed?.UtcDateTime ?? DateTime.MinValue, description)
+        {
+            StoreId = StoreIdOf(status.Config),
+        };
     }
+
+    /// <summary>config.store.id of <c>helm status -o json</c> (the values the release was installed with), if it is a string.</summary>
+    private static string? StoreIdOf(JsonElement? config) =>
+        config is { ValueKind: JsonValueKind.Object } c
+        && c.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.Object
+        && store.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+            ? id.GetString() : null;
 
     /// <summary>The newest revision that was ever deployed (what a rollback returns to), from <c>helm history -o json</c>.</summary>
     public static int? LastDeployedRevision(string json)
@@ -71,7 +83,7 @@ public static class HelmReleases
 
     private static readonly JsonSerializerOptions Lenient = new() { PropertyNameCaseInsensitive = true };
 
-    private sealed record StatusJson(string? Name, InfoJson? Info, ChartJson? Chart, int Version, string? Namespace);
+    private sealed record StatusJson(string? Name, InfoJson? Info, ChartJson? Chart, int Version, string? Namespace, JsonElement? Config);
     private sealed record InfoJson(
         [property: JsonPropertyName("status")] string? Status,
         [property: JsonPropertyName("description")] string? Description,

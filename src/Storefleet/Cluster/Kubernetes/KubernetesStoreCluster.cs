@@ -24,6 +24,14 @@ public sealed class KubernetesClusterOptions
     public string? KubeConfig { get; set; }
     public string? KubeContext { get; set; }
     public string CredentialsSecret { get; set; } = "store-credentials";
+    /// <summary>
+    /// The ClusterRole holding the worker's namespaced permissions (charts/storefleet sets it). When set, every
+    /// store namespace gets a RoleBinding of it to <see cref="WorkerServiceAccount"/> right after it is created.
+    /// Unset (a developer's kubeconfig, which carries its own rights): no RoleBinding.
+    /// </summary>
+    public string? StoreRole { get; set; }
+    /// <summary>The worker's own ServiceAccount as <c>namespace/name</c>, the subject of each store namespace's RoleBinding.</summary>
+    public string? WorkerServiceAccount { get; set; }
 }
 
 /// <summary>
@@ -38,6 +46,9 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
     public const string StoreIdLabel = "storefleet.dev/store-id";
     public const string StoreSlugLabel = "storefleet.dev/slug";
 
+    /// <summary>The RoleBinding the worker creates in each store namespace (to <see cref="KubernetesClusterOptions.StoreRole"/>).</summary>
+    public const string WorkerRoleBinding = "storefleet-worker";
+
     public string Kind => "kubernetes";
 
     public async Task<StoreObservation> ObserveAsync(StoreRef store, CancellationToken ct)
@@ -46,9 +57,34 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         if (ns is null) return StoreObservation.Nothing;
         if (ns.Metadata.DeletionTimestamp is not null || ns.Status?.Phase == "Terminating")
             return StoreObservation.Nothing with { Namespace = NamespaceState.Terminating };
+        // Not ours: read nothing inside it (the worker has no permission there anyway) and report it as absent.
+        if (!Owns(ns.Metadata, store))
+            return StoreObservation.Nothing with { Conflict = new(ConflictingObject.Namespace, store.Namespace, store.Namespace, Workloads.Label(ns.Metadata, StoreIdLabel)) };
 
-        var secret = await Call(() => kube.CoreV1.ReadNamespacedSecretAsync(options.CredentialsSecret, store.Namespace, cancellationToken: ct), allowNotFound: true);
+        V1Secret? secret;
+        try
+        {
+            secret = await Call(() => kube.CoreV1.ReadNamespacedSecretAsync(options.CredentialsSecret, store.Namespace, cancellationToken: ct), allowNotFound: true);
+        }
+        catch (ClusterException e) when (e.Reason == "Forbidden" && !string.IsNullOrEmpty(options.StoreRole))
+        {
+            // Our namespace, but our RoleBinding is missing or not in effect yet: EnsureNamespace grants it.
+            return StoreObservation.Nothing with { Namespace = NamespaceState.Active, AccessGranted = false };
+        }
+        if (secret is not null && Workloads.Label(secret.Metadata, StoreIdLabel) != store.Id.ToString())
+            return StoreObservation.Nothing with
+            {
+                Namespace = NamespaceState.Active,
+                Conflict = new(ConflictingObject.CredentialsSecret, options.CredentialsSecret, store.Namespace, Workloads.Label(secret.Metadata, StoreIdLabel)),
+            };
         var release = await StatusAsync(store, ct);
+        if (release.State != ReleaseState.Absent && release.StoreId != store.Id.ToString())
+            return StoreObservation.Nothing with
+            {
+                Namespace = NamespaceState.Active,
+                CredentialsExist = secret is not null,
+                Conflict = new(ConflictingObject.Release, store.ReleaseName, store.Namespace, release.StoreId),
+            };
         var selector = $"app.kubernetes.io/instance={store.ReleaseName}";
         var pods = await Call(() => kube.CoreV1.ListNamespacedPodAsync(store.Namespace, labelSelector: selector, cancellationToken: ct));
         var jobs = await Call(() => kube.BatchV1.ListNamespacedJobAsync(store.Namespace, labelSelector: $"{selector},app.kubernetes.io/component=setup", cancellationToken: ct));
@@ -152,14 +188,55 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
             var existing = await Call(() => kube.CoreV1.ReadNamespaceAsync(store.Namespace, cancellationToken: ct));
             if (existing!.Metadata.DeletionTimestamp is not null)
                 throw new ClusterException("NamespaceTerminating", $"Namespace {store.Namespace} is still being deleted; it will be created again once it is gone.");
-            if (Workloads.Label(existing.Metadata, StoreIdLabel) != store.Id.ToString())
-                throw new ClusterException("NamespaceNotOwned", $"Namespace {store.Namespace} exists but does not belong to this store; an operator must remove or rename it.");
+            if (!Owns(existing.Metadata, store))
+                throw new ClusterException(ClusterException.NamespaceConflict,
+                    $"Namespace {store.Namespace} exists but is not this store's (storefleet.dev/store-id={Workloads.Label(existing.Metadata, StoreIdLabel) ?? "none"}); nothing was written to it.");
+        }
+        catch (HttpOperationException e)
+        {
+            throw Translate(e);
+        }
+        await EnsureAccessAsync(store, ct);
+    }
+
+    /// <summary>
+    /// Binds the worker's namespaced ClusterRole in the store's namespace: the worker holds no namespaced
+    /// permission anywhere else. Idempotent: an existing binding of that name is kept (a RoleBinding's roleRef
+    /// cannot change; if it is not ours, the worker stays without access and the store says so).
+    /// </summary>
+    private async Task EnsureAccessAsync(StoreRef store, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(options.StoreRole)) return;
+        var account = (options.WorkerServiceAccount ?? "").Split('/');
+        if (account.Length != 2 || account.Any(string.IsNullOrEmpty))
+            throw new ClusterException("Misconfigured", $"Cluster:Kubernetes:WorkerServiceAccount must be <namespace>/<name> of the worker's ServiceAccount when StoreRole is set (it is '{options.WorkerServiceAccount}').");
+        var binding = new V1RoleBinding
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = WorkerRoleBinding,
+                Labels = new Dictionary<string, string> { [ManagedBy] = ManagedByValue, [StoreIdLabel] = store.Id.ToString() },
+            },
+            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = options.StoreRole },
+            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = account[1], NamespaceProperty = account[0] }],
+        };
+        try
+        {
+            await kube.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(binding, store.Namespace, cancellationToken: ct);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Already bound (an earlier attempt): nothing to do.
         }
         catch (HttpOperationException e)
         {
             throw Translate(e);
         }
     }
+
+    /// <summary>Ours: labelled managed by Storefleet and carrying this store's id.</summary>
+    private static bool Owns(V1ObjectMeta meta, StoreRef store) =>
+        Workloads.Label(meta, ManagedBy) == ManagedByValue && Workloads.Label(meta, StoreIdLabel) == store.Id.ToString();
 
     public async Task<StoreCredentials> EnsureCredentialsAsync(StoreRef store, CancellationToken ct)
     {
@@ -190,7 +267,11 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
                 throw Translate(e);
             }
         }
-        var data = existing!.Data ?? new Dictionary<string, byte[]>();
+        // Another store's Secret (or nobody's) is never read back: its passwords must not reach this store's owner.
+        if (Workloads.Label(existing!.Metadata, StoreIdLabel) != store.Id.ToString())
+            throw new ClusterException(ClusterException.NamespaceConflict,
+                $"Secret {options.CredentialsSecret} in {store.Namespace} is not this store's (storefleet.dev/store-id={Workloads.Label(existing.Metadata, StoreIdLabel) ?? "none"}); it was not used.");
+        var data = existing.Data ?? new Dictionary<string, byte[]>();
         if (IsLegacyAdminUser(data))
         {
             // Stores made before the chart read admin-user from this Secret: the chart created the WordPress
@@ -259,9 +340,11 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
     {
         var ns = await Call(() => kube.CoreV1.ReadNamespaceAsync(store.Namespace, cancellationToken: ct), allowNotFound: true);
         if (ns is null || ns.Metadata.DeletionTimestamp is not null) return;
-        // Never delete a namespace that is not ours, whatever its name.
-        if (Workloads.Label(ns.Metadata, ManagedBy) != ManagedByValue)
-            throw new ClusterException("NamespaceNotOwned", $"Namespace {store.Namespace} is not managed by Storefleet; refusing to delete it.");
+        // Never delete a namespace that is not this store's, whatever its name. (The orphan collector passes the
+        // store id the namespace carries, so it can remove a managed namespace whose store is gone.)
+        if (!Owns(ns.Metadata, store))
+            throw new ClusterException(ClusterException.NamespaceConflict,
+                $"Namespace {store.Namespace} is not this store's (storefleet.dev/store-id={Workloads.Label(ns.Metadata, StoreIdLabel) ?? "none"}); refusing to delete it.");
         await Call(() => kube.CoreV1.DeleteNamespaceAsync(store.Namespace, propagationPolicy: "Background", cancellationToken: ct), allowNotFound: true);
     }
 

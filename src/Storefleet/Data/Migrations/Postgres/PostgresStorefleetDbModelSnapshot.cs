@@ -141,6 +141,23 @@ namespace Storefleet.Data.Migrations.Postgres
                     b.ToTable("IdempotencyRecords");
                 });
 
+            modelBuilder.Entity("Storefleet.Stores.SlugReservation", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<DateTime>("ReservedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("StoreId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("SlugReservations");
+                });
+
             modelBuilder.Entity("Storefleet.Stores.Store", b =>
                 {
                     b.Property<Guid>("Id")

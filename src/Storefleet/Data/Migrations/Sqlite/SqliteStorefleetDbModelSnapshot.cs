@@ -134,6 +134,23 @@ namespace Storefleet.Data.Migrations.Sqlite
                     b.ToTable("IdempotencyRecords");
                 });
 
+            modelBuilder.Entity("Storefleet.Stores.SlugReservation", b =>
+                {
+                    b.Property<string>("Slug")
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReservedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("StoreId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Slug");
+
+                    b.ToTable("SlugReservations");
+                });
+
             modelBuilder.Entity("Storefleet.Stores.Store", b =>
                 {
                     b.Property<Guid>("Id")
