@@ -3,6 +3,7 @@
 #  1. zero latency: create -> Ready -> delete for N stores (default 2000): stores/s and worker CPU per lifecycle
 #  2. simulated time-to-ready of 60 s: M stores (default 1000) created at once: time until all Ready, peak RSS
 # Usage: bench/engine.sh [N] [M]
+# Only a worker runs here (stores are written straight into the database), so no API rate limit applies.
 source "$(dirname "$0")/common.sh"
 n=${1:-2000}; m=${2:-1000}
 

@@ -27,6 +27,7 @@ builder.AddStorefleetAuth();
 builder.AddCredentialProtection();
 builder.AddRateLimits();
 builder.AddAudit();
+builder.AddRetention();
 builder.AddObservability();
 builder.AddProvisioning();
 builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));

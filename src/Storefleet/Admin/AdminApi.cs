@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
+using Storefleet.RateLimiting;
 using Storefleet.Stores;
 
 namespace Storefleet.Admin;
@@ -11,7 +12,7 @@ public static class AdminApi
 {
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy);
+        var group = app.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy).RequirePerUserRateLimit();
         group.MapGet("/stores", ListAllStores).WithSummary("All tenants' stores, newest first");
         group.MapGet("/audit", ListAudit).WithSummary("The audit log, newest first");
         group.MapPost("/stores/{id:guid}/retry", RetryAnyStore)

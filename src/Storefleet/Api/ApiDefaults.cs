@@ -79,6 +79,7 @@ public static class ApiDefaults
         // dashboard's server-side proxy and the ingress. Only proxies on loopback are trusted by default;
         // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true (the platform chart) trusts the cluster network too.
         app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto });
+        app.UseMiddleware<HttpsPolicy>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();

@@ -21,10 +21,10 @@ public static class AuthApi
         var group = app.MapGroup("/auth").WithTags("Auth").AllowAnonymous();
         group.MapPost("/register", Register)
             .WithSummary("Create an account")
-            .WithDescription("Passwords need at least 10 characters with a letter and a digit. Rate-limited per IP.");
+            .WithDescription("Passwords need at least 10 characters with a letter and a digit. Rate-limited per IP and for the whole platform.");
         group.MapPost("/login", Login)
             .WithSummary("Exchange email and password for an access token")
-            .WithDescription("Unknown email and wrong password give the same 401. Rate-limited per IP and per account.");
+            .WithDescription("Unknown email and wrong password give the same 401. Rate-limited per IP; repeated failures for one account from one address get growing delays (429 with Retry-After).");
         return group;
     }
 
@@ -35,6 +35,11 @@ public static class AuthApi
         var ip = http.SourceIp();
         var byIp = await limits.TryTakeAsync($"auth-ip:{ip}", limitOptions.Value.AuthPerIp, http.RequestAborted);
         if (!byIp.Allowed) return (ProblemHttpResult)RateLimits.TooManyRequests(http, byIp, "Too many sign-up or sign-in attempts from your network.");
+        var signupsByIp = await limits.TryTakeAsync($"signup-ip:{ip}", limitOptions.Value.SignupsPerIp, http.RequestAborted);
+        if (!signupsByIp.Allowed) return (ProblemHttpResult)RateLimits.TooManyRequests(http, signupsByIp, "Too many accounts were created from your network.");
+        // Checked after the per-IP limits, so that one address cannot spend the whole platform's allowance.
+        var signupsTotal = await limits.TryTakeAsync("signup-total", limitOptions.Value.SignupsTotal, http.RequestAborted);
+        if (!signupsTotal.Allowed) return (ProblemHttpResult)RateLimits.TooManyRequests(http, signupsTotal, "Sign-ups are busy right now.");
 
         var errors = new Dictionary<string, string[]>();
         if (CredentialRules.EmailProblems(body.Email) is { Length: > 0 } emailProblems) errors["email"] = emailProblems;
@@ -60,6 +65,9 @@ public static class AuthApi
         return TypedResults.Created("/me", new AccountResponse(user.Id, user.Email, user.Role, user.CreatedAt));
     }
 
+    /// <summary>The failure counter of one account from one source address (shared with POST /me/password).</summary>
+    internal static string LoginFailureKey(string normalizedEmail, string ip) => $"login-failures:{normalizedEmail}|{ip}";
+
     // A fixed hash to verify against when the email is unknown, so that both failures cost the same time.
     private static readonly string DecoyHash = new PasswordHasher<User>().HashPassword(null!, "decoy-password-0");
 
@@ -77,14 +85,19 @@ public static class AuthApi
         else if (body.Password.Length > CredentialRules.MaxPasswordLength) errors["password"] = ["Password is too long."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Sign-in details are incomplete");
 
+        // Failures are counted per account AND source address: an attacker guessing from one address slows
+        // down only there (growing delays, never a hard lock), and the owner signing in from anywhere
+        // else is not affected. Guessing from many addresses is bounded by the per-address limit above.
         var email = CredentialRules.NormalizeEmail(body.Email!);
-        var byAccount = await limits.TryTakeAsync($"login-account:{email}", limitOptions.Value.LoginPerAccount, http.RequestAborted);
-        if (!byAccount.Allowed) return (ProblemHttpResult)RateLimits.TooManyRequests(http, byAccount, "Too many sign-in attempts for this account.");
+        var failureKey = LoginFailureKey(email, ip);
+        var blocked = await limits.CheckBackoffAsync(failureKey, http.RequestAborted);
+        if (!blocked.Allowed) return (ProblemHttpResult)RateLimits.TooManyRequests(http, blocked, "Too many failed sign-ins for this account from your network.");
 
         var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email);
         var verdict = hasher.VerifyHashedPassword(user ?? new User { Email = email, PasswordHash = DecoyHash }, user?.PasswordHash ?? DecoyHash, body.Password!);
         if (user is null || verdict == PasswordVerificationResult.Failed)
         {
+            await limits.RecordFailureAsync(failureKey, limitOptions.Value.LoginFailures, http.RequestAborted);
             audit.Record(db, "auth.login", "denied", actor: user, actorEmail: email, detail: "wrong email or password");
             await db.SaveChangesAsync();
             return TypedResults.Problem(
@@ -93,8 +106,10 @@ public static class AuthApi
                 statusCode: StatusCodes.Status401Unauthorized);
         }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded) user.PasswordHash = hasher.HashPassword(user, body.Password!);
+        if (string.IsNullOrEmpty(user.SecurityStamp)) SessionStamps.Bump(user); // accounts from before security stamps
         audit.Record(db, "auth.login", "success", actor: user);
         await db.SaveChangesAsync();
+        await limits.ResetBackoffAsync(failureKey, http.RequestAborted);
 
         var (token, expiresAt) = tokens.Issue(user, clock.GetUtcNow().UtcDateTime);
         return TypedResults.Ok(new TokenResponse(token, expiresAt));

@@ -17,6 +17,8 @@ public sealed class AuthOptions
     public string Issuer { get; set; } = "storefleet";
     public string Audience { get; set; } = "storefleet-api";
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>How long a process may trust a user's security stamp and role without asking the database (at most 30 s).</summary>
+    public TimeSpan SessionCacheDuration { get; set; } = SessionStamps.MaxCacheDuration;
 }
 
 /// <summary>The first administrator, created (or promoted) at start-up when both values are configured.</summary>
@@ -38,6 +40,8 @@ public static class AuthSetup
         var tokens = new TokenIssuer(options, key);
 
         builder.Services.AddSingleton(tokens);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<SessionStamps>();
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection("Admin"));
         builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         builder.Services
@@ -46,7 +50,7 @@ public static class AuthSetup
             {
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters = tokens.ValidationParameters;
-                jwt.Events = new JwtBearerEvents { OnChallenge = WriteChallengeProblem };
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = CheckSessionIsCurrent, OnChallenge = WriteChallengeProblem };
             });
         builder.Services.AddAuthorizationBuilder()
             .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim("sub").Build())
@@ -72,13 +76,26 @@ public static class AuthSetup
         return DataDirectory.DevelopmentKey(configuration, "jwt-signing.key", 64);
     }
 
+    /// <summary>A well-signed token is still refused once its session was ended (see <see cref="SessionStamps"/>).</summary>
+    private static async Task CheckSessionIsCurrent(TokenValidatedContext context)
+    {
+        var principal = context.Principal!;
+        var sessions = context.HttpContext.RequestServices.GetRequiredService<SessionStamps>();
+        if (!Guid.TryParse(principal.FindFirstValue("sub"), out var userId)
+            || !await sessions.IsCurrentAsync(userId, principal.FindFirstValue(SessionStamps.StampClaim), principal.FindFirstValue("role"), fresh: false, context.HttpContext.RequestAborted))
+            context.Fail(new SessionEndedException());
+    }
+
     /// <summary>401s are problem details that say why and what to do, instead of an empty body.</summary>
     private static async Task WriteChallengeProblem(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
         var expired = context.AuthenticateFailure is SecurityTokenExpiredException;
+        var ended = context.AuthenticateFailure is SessionEndedException;
         var detail = expired
             ? "Your session has expired. Sign in again (POST /auth/login) to get a new access token."
+            : ended
+            ? "This session was ended: the password was changed, you signed out everywhere, or the account changed. Sign in again (POST /auth/login)."
             : context.AuthenticateFailure is not null
                 ? "The access token is not valid. Sign in again (POST /auth/login) to get a new one."
                 : "This endpoint needs an access token. Sign in (POST /auth/login) and send it as 'Authorization: Bearer <token>'.";
@@ -88,7 +105,7 @@ public static class AuthSetup
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context.HttpContext,
-            ProblemDetails = new ProblemDetails { Status = 401, Title = expired ? "Session expired" : "Not signed in", Detail = detail },
+            ProblemDetails = new ProblemDetails { Status = 401, Title = expired ? "Session expired" : ended ? "Session ended" : "Not signed in", Detail = detail },
         });
     }
 
@@ -133,6 +150,7 @@ public sealed class TokenIssuer(AuthOptions options, SymmetricSecurityKey key)
                 ["sub"] = user.Id.ToString(),
                 ["email"] = user.Email,
                 ["role"] = user.Role,
+                [SessionStamps.StampClaim] = user.SecurityStamp,
                 ["jti"] = Guid.NewGuid().ToString("N"),
             },
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),

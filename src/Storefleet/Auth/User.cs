@@ -12,6 +12,9 @@ public sealed class User
     /// <summary>Lifetime count of stores this user created. Incremented first thing in every create,
     /// which also takes the lock that makes the quota check atomic (see StoresApi.CreateStore).</summary>
     public long StoresCreated { get; set; }
+    /// <summary>Changes whenever every session of this user must end (password change, sign out everywhere,
+    /// role change); access tokens carry it and are refused once it differs (see SessionStamps).</summary>
+    public string SecurityStamp { get; set; } = SessionStamps.NewStamp();
     public DateTime CreatedAt { get; set; }
 }
 

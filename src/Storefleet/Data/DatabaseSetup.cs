@@ -29,7 +29,7 @@ public static class DatabaseSetup
         }
         else
         {
-            var file = Path.Combine(DataDirectory.Get(builder.Configuration), "storefleet.db");
+            var file = DataDirectory.SqliteFile(builder.Configuration);
             var sqlite = new SqliteConnectionStringBuilder { DataSource = file, DefaultTimeout = 30 }.ToString();
             Register<SqliteStorefleetDb>(builder.Services, o => o.UseSqlite(sqlite));
         }
@@ -75,14 +75,43 @@ public static class DatabaseSetup
     }
 }
 
-/// <summary>Where local state lives (SQLite file, development signing key): <c>Storage:DataDirectory</c>, default <c>.data</c>.</summary>
+/// <summary>
+/// Where local state lives (SQLite file, Development keys): <c>Storage:DataDirectory</c>, default <c>.data</c>.
+/// Owner-only on Unix: the directory is created 0700, the database file 0600 and keys 0600 from their
+/// first byte (written to a temporary file of that mode, then renamed into place).
+/// </summary>
 public static class DataDirectory
 {
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     public static string Get(IConfiguration configuration)
     {
         var dir = Path.GetFullPath(configuration["Storage:DataDirectory"] ?? ".data");
-        Directory.CreateDirectory(dir);
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
+        else if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, OwnerOnlyDirectory);
         return dir;
+    }
+
+    /// <summary>
+    /// The SQLite database file, created empty and owner-only if absent (SQLite would create it 0644
+    /// under the usual umask; its -wal and -shm files take the database file's mode). An existing file
+    /// readable by others is tightened.
+    /// </summary>
+    public static string SqliteFile(IConfiguration configuration)
+    {
+        var file = Path.Combine(Get(configuration), "storefleet.db");
+        if (OperatingSystem.IsWindows()) return file;
+        try
+        {
+            using (new FileStream(file, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile })) { }
+            if ((File.GetUnixFileMode(file) & ~OwnerOnlyFile) != 0) File.SetUnixFileMode(file, OwnerOnlyFile);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // not ours to change (a read-only mount, another owner): SQLite reports what it cannot do
+        }
+        return file;
     }
 
     /// <summary>
@@ -94,8 +123,26 @@ public static class DataDirectory
         var file = Path.Combine(Get(configuration), fileName);
         if (!File.Exists(file))
         {
-            File.WriteAllText(file, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes)));
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // Never world-readable, not even for a moment: the temporary file is created 0600, written,
+            // flushed and renamed. Two processes starting at once: the first rename wins, the other reads it.
+            var temporary = $"{file}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnlyFile;
+            using (var stream = new FileStream(temporary, options))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes)));
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temporary, file, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(file))
+            {
+                File.Delete(temporary);
+            }
         }
         return Convert.FromBase64String(File.ReadAllText(file).Trim());
     }

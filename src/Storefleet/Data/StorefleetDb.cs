@@ -34,6 +34,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             user.HasIndex(u => u.Email).IsUnique();
             user.Property(u => u.Email).HasMaxLength(254);
             user.Property(u => u.Role).HasMaxLength(16);
+            user.Property(u => u.SecurityStamp).HasMaxLength(64);
         });
 
         model.Entity<Store>(store =>
@@ -64,6 +65,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
         {
             // No foreign key: the timeline outlives the store row.
             e.HasIndex(x => new { x.StoreId, x.Id });
+            e.HasIndex(x => x.Time); // the retention sweep
             e.Property(x => x.Type).HasMaxLength(16);
             e.Property(x => x.Reason).HasMaxLength(64);
             e.Property(x => x.Message).HasMaxLength(2048);
@@ -74,6 +76,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             r.HasKey(x => new { x.OwnerId, x.Key });
             r.Property(x => x.Key).HasMaxLength(200);
             r.Property(x => x.RequestHash).HasMaxLength(64);
+            r.HasIndex(x => x.CreatedAt); // the retention sweep
         });
 
         model.Entity<SlugReservation>(r =>

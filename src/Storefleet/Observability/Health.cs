@@ -9,16 +9,29 @@ public static class Health
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks().AddCheck<DatabaseReachable>("database", tags: ["ready"]);
+        // Observability:MetricsPort: /metrics gets a listener of its own on that port, which the
+        // platform chart's Service exposes inside the cluster and its Ingress never routes to; the
+        // public port then has no /metrics at all. Unset (a laptop): /metrics on the main port.
+        if (MetricsPort(builder.Configuration) is { } port)
+            builder.Services.AddMetricServer(o => o.Port = (ushort)port);
         return builder;
     }
 
-    /// <summary>/healthz: the process is alive. /readyz: it can serve (the database answers). /metrics: Prometheus.</summary>
+    /// <summary>/healthz: the process is alive. /readyz: it can serve (the database answers). /metrics: Prometheus (see AddObservability).</summary>
     public static WebApplication MapObservability(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
-        app.MapMetrics("/metrics");
+        if (MetricsPort(app.Configuration) is null) app.MapMetrics("/metrics");
         return app;
+    }
+
+    private static int? MetricsPort(IConfiguration configuration)
+    {
+        var port = configuration.GetValue<int?>("Observability:MetricsPort");
+        if (port is < 1 or > 65535)
+            throw new InvalidOperationException($"Observability:MetricsPort must be a TCP port between 1 and 65535 (got {port}); leave it unset to serve /metrics on the main port.");
+        return port;
     }
 
     private sealed class DatabaseReachable(StorefleetDb db) : IHealthCheck

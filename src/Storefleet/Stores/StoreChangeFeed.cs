@@ -22,8 +22,16 @@ public sealed class StoreChangeFeed
         else Deliver(ownerId, storeId);
     }
 
+    /// <summary>An account's sessions changed (see Auth.SessionStamps); raised on every replica the bridge reaches.</summary>
+    public event Action<Guid>? AccountChanged;
+
+    /// <summary>Carried like a store change with the empty store id, so every bridge already transports it.</summary>
+    public void PublishAccountChanged(Guid userId) => Publish(userId, Guid.Empty);
+
+    /// <summary>Delivers a change to this process' subscribers; <see cref="Guid.Empty"/> as the store means "the account changed".</summary>
     public void Deliver(Guid ownerId, Guid storeId)
     {
+        if (storeId == Guid.Empty) AccountChanged?.Invoke(ownerId);
         if (!_subscribers.TryGetValue(ownerId, out var channels)) return;
         foreach (var channel in channels.Keys) channel.Writer.TryWrite(storeId);
     }

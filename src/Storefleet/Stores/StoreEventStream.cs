@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Auth;
 using Storefleet.Data;
+using Storefleet.RateLimiting;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Storefleet.Stores;
@@ -12,19 +13,52 @@ namespace Storefleet.Stores;
 /// GET /stores/events: a server-sent event stream of the caller's store changes. Each notification is
 /// re-read from the database, so what is sent is always the committed state (never a half-written one),
 /// and a store of another tenant can never appear in it.
+/// A user holds at most RateLimits:EventStreamsPerUser streams at once (counted across replicas when
+/// Redis is configured, per replica otherwise), and a stream ends as soon as its session does: on an
+/// "account changed" notice, and in any case at every heartbeat, when the session is re-checked
+/// against the database.
 /// </summary>
 public static class StoreEventStream
 {
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
+    // Renewed at every heartbeat; a stream of a replica that died frees its slot when this runs out.
+    private static readonly TimeSpan SlotLease = TimeSpan.FromSeconds(60);
 
     public static async Task Stream(HttpContext http, ClaimsPrincipal principal, StoreChangeFeed feed,
-        IDbContextFactory<StorefleetDb> databases, IOptions<JsonOptions> json, CancellationToken ct)
+        IDbContextFactory<StorefleetDb> databases, IOptions<JsonOptions> json, SessionStamps sessions,
+        IRateLimitStore limits, IOptions<RateLimitOptions> limitOptions, CancellationToken ct)
     {
         var ownerId = principal.UserId();
+        var slotKey = $"streams:{ownerId}";
+        var slotId = Guid.NewGuid().ToString("N");
+        var max = limitOptions.Value.EventStreamsPerUser;
+        if (!await limits.TryTakeSlotAsync(slotKey, slotId, max, SlotLease, ct))
+        {
+            await RateLimits.TooManyRequests(http, new RateLimitDecision(false, Heartbeat * 2),
+                $"You already have {max} live event streams open; close one (for example another browser tab).").ExecuteAsync(http);
+            return;
+        }
+        try
+        {
+            await StreamChanges(http, principal, ownerId, feed, databases, json, sessions, () => limits.RenewSlotAsync(slotKey, slotId, SlotLease, ct), ct);
+        }
+        finally
+        {
+            await limits.ReleaseSlotAsync(slotKey, slotId);
+        }
+    }
+
+    private static async Task StreamChanges(HttpContext http, ClaimsPrincipal principal, Guid ownerId, StoreChangeFeed feed,
+        IDbContextFactory<StorefleetDb> databases, IOptions<JsonOptions> json, SessionStamps sessions, Func<ValueTask> renewSlot, CancellationToken ct)
+    {
+        var stamp = principal.FindFirstValue(SessionStamps.StampClaim);
+        var role = principal.FindFirstValue("role");
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no"; // nginx ingress: do not buffer the stream
-        await using var changes = feed.Subscribe(ownerId, ct).GetAsyncEnumerator(ct);
+        // Its own token, so that a stream that ends by itself (session ended) can stop the pending read before disposing.
+        using var subscription = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        await using var changes = feed.Subscribe(ownerId, subscription.Token).GetAsyncEnumerator(subscription.Token);
         await http.Response.WriteAsync("retry: 3000\n: connected\n\n", ct);
         await http.Response.Body.FlushAsync(ct);
 
@@ -36,6 +70,8 @@ public static class StoreEventStream
                 var finished = await Task.WhenAny(next, Task.Delay(Heartbeat, ct));
                 if (finished != next)
                 {
+                    if (!await sessions.IsCurrentAsync(ownerId, stamp, role, fresh: true, ct)) break;
+                    await renewSlot();
                     await http.Response.WriteAsync(": ping\n\n", ct);
                     await http.Response.Body.FlushAsync(ct);
                     continue;
@@ -43,6 +79,12 @@ public static class StoreEventStream
                 if (!await next) return;
                 var storeId = changes.Current;
                 next = changes.MoveNextAsync().AsTask();
+                if (storeId == Guid.Empty)
+                {
+                    // the account changed (password, sign-out everywhere, role): is this session still valid?
+                    if (!await sessions.IsCurrentAsync(ownerId, stamp, role, fresh: true, ct)) break;
+                    continue;
+                }
 
                 await using var db = await databases.CreateDbContextAsync(ct);
                 var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == storeId && s.OwnerId == ownerId, ct);
@@ -52,10 +94,19 @@ public static class StoreEventStream
                 await http.Response.WriteAsync(message, ct);
                 await http.Response.Body.FlushAsync(ct);
             }
+            if (ct.IsCancellationRequested) return;
+            // The session ended: say so, then close. The client's reconnect gets a 401 and signs in again.
+            await http.Response.WriteAsync("event: session-ended\ndata: {}\n\n", ct);
+            await http.Response.Body.FlushAsync(ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // the client went away
+        }
+        finally
+        {
+            await subscription.CancelAsync();
+            try { await next; } catch (OperationCanceledException) { }
         }
     }
 }

@@ -39,10 +39,11 @@ public static class StoresApi
             .WithSummary("Provision a store in Error again")
             .WithDescription("Starts a fresh provisioning attempt with a new deadline. Only for stores in Error.");
         group.MapGet("/{id:guid}/credentials", GetCredentials)
-            .WithSummary("The store's WordPress admin login (audited)");
+            .WithSummary("The store's WordPress admin login (audited)")
+            .RequireCredentialRevealLimit();
         group.MapGet("/events", StoreEventStream.Stream)
             .WithSummary("Live changes of your stores (server-sent events)")
-            .WithDescription("`event: store` with the store as JSON whenever one of your stores changes; `event: deleted` with `{\"id\"}` when one is gone; `: ping` every 15 s.");
+            .WithDescription("`event: store` with the store as JSON whenever one of your stores changes; `event: deleted` with `{\"id\"}` when one is gone; `: ping` every 15 s; `event: session-ended` before it closes because the session ended. At most RateLimits:EventStreamsPerUser (default 5) open at once; another gets 429.");
         return group;
     }
 

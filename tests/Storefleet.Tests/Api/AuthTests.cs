@@ -73,23 +73,67 @@ public class AuthTests
     }
 
     [Fact]
-    public async Task LoginIsRateLimitedPerAccountWithRetryAfter()
+    public async Task RepeatedFailuresForOneAccountFromOneAddressGetGrowingDelays()
     {
         await using var app = new TestApp(settings: new Dictionary<string, string?>
         {
-            ["RateLimits:LoginPerAccount:Capacity"] = "3",
-            ["RateLimits:LoginPerAccount:PerMinute"] = "1",
+            ["RateLimits:LoginFailures:FreeAttempts"] = "2",
+            ["RateLimits:LoginFailures:FirstDelay"] = "00:00:01",
         });
-        var client = app.CreateClient();
+        var attacker = app.ClientFrom("203.0.113.66");
+        var wrong = new { email = "ana@example.com", password = "wrong-horse-1" };
+
+        await (await attacker.PostJson("/auth/login", wrong)).AssertProblem(401);
+        await (await attacker.PostJson("/auth/login", wrong)).AssertProblem(401); // the second failure starts a 1 s delay
+        var first = await attacker.PostJson("/auth/login", wrong);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await (await attacker.PostJson("/auth/login", wrong)).AssertProblem(401); // allowed again, and the delay doubles
+        var second = await attacker.PostJson("/auth/login", wrong);
+
+        var problem = await first.AssertProblem(429);
+        Assert.Contains("Try again in", problem.Detail);
+        Assert.Equal(TimeSpan.FromSeconds(1), first.Headers.RetryAfter?.Delta);
+        await second.AssertProblem(429);
+        Assert.Equal(TimeSpan.FromSeconds(2), second.Headers.RetryAfter?.Delta);
+        // another account from the same address is not slowed down
+        await (await attacker.PostJson("/auth/login", new { email = "bob@example.com", password = "wrong-horse-1" })).AssertProblem(401);
+    }
+
+    [Fact]
+    public async Task AnAttackerFailingFromOneAddressCannotLockTheOwnerOut()
+    {
+        await using var app = new TestApp(settings: new Dictionary<string, string?>
+        {
+            ["RateLimits:LoginFailures:FreeAttempts"] = "3",
+            ["RateLimits:LoginFailures:FirstDelay"] = "00:10:00",
+        });
+        (await app.CreateClient().PostJson("/auth/register", new { email = "admin@example.com", password = "correct-horse-1" })).EnsureSuccessStatusCode();
+        var attacker = app.ClientFrom("203.0.113.66");
         for (var i = 0; i < 3; i++)
-            await (await client.PostJson("/auth/login", new { email = "ana@example.com", password = "wrong-horse-1" })).AssertProblem(401);
+            await (await attacker.PostJson("/auth/login", new { email = "admin@example.com", password = $"guess-{i}-horse" })).AssertProblem(401);
+        await (await attacker.PostJson("/auth/login", new { email = "admin@example.com", password = "correct-horse-1" })).AssertProblem(429);
 
-        var limited = await client.PostJson("/auth/login", new { email = "ana@example.com", password = "wrong-horse-1" });
-        var otherAccount = await client.PostJson("/auth/login", new { email = "bob@example.com", password = "wrong-horse-1" });
+        var owner = await app.ClientFrom("198.51.100.7").PostJson("/auth/login", new { email = "admin@example.com", password = "correct-horse-1" });
 
-        await limited.AssertProblem(429);
-        Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
-        await otherAccount.AssertProblem(401);
+        Assert.Equal(HttpStatusCode.OK, owner.StatusCode);
+    }
+
+    [Fact]
+    public async Task ASuccessfulSignInForgetsEarlierFailures()
+    {
+        await using var app = new TestApp(settings: new Dictionary<string, string?>
+        {
+            ["RateLimits:LoginFailures:FreeAttempts"] = "2",
+            ["RateLimits:LoginFailures:FirstDelay"] = "00:10:00",
+        });
+        var client = app.ClientFrom("198.51.100.7");
+        (await client.PostJson("/auth/register", new { email = "ana@example.com", password = "correct-horse-1" })).EnsureSuccessStatusCode();
+        await (await client.PostJson("/auth/login", new { email = "ana@example.com", password = "typo-horse-1" })).AssertProblem(401);
+        (await client.PostJson("/auth/login", new { email = "ana@example.com", password = "correct-horse-1" })).EnsureSuccessStatusCode();
+
+        // counting starts again: one more typo is free
+        await (await client.PostJson("/auth/login", new { email = "ana@example.com", password = "typo-horse-1" })).AssertProblem(401);
+        (await client.PostJson("/auth/login", new { email = "ana@example.com", password = "correct-horse-1" })).EnsureSuccessStatusCode();
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using Storefleet.Tests.Infrastructure;
 
 namespace Storefleet.Tests.Api;
 
-public enum Token { Valid, None, Tampered, Expired, AlgNone, WrongIssuer, WrongAudience, WrongKey, Garbage, UnknownUser }
+public enum Token { Valid, None, Tampered, Expired, AlgNone, WrongIssuer, WrongAudience, WrongKey, Garbage, UnknownUser, StaleStamp, NoStamp, StaleRole }
 
 /// <summary>One hostile request: what it is, and the 4xx it must get.</summary>
 public sealed record Hostile(string What, string Method, string Path, string? Body = null, int Status = 400,
@@ -49,6 +49,10 @@ public sealed class HostileApp : IAsyncLifetime
             Token.WrongKey => new TokenIssuer(new AuthOptions(), new SymmetricSecurityKey(Encoding.UTF8.GetBytes("another-key-another-key-another-key-123"))).Issue(Ana, now).Token,
             Token.Garbage => "abc.def.ghi",
             Token.UnknownUser => App.Service<TokenIssuer>().Issue(new User { Id = Guid.NewGuid(), Email = "ghost@example.com", PasswordHash = "" }, now).Token,
+            // well signed, but from a session that ended (the stamp changed since), from before stamps, or from before a demotion
+            Token.StaleStamp => App.Service<TokenIssuer>().Issue(new User { Id = Ana.Id, Email = Ana.Email, PasswordHash = "", Role = Ana.Role, SecurityStamp = SessionStamps.NewStamp() }, now).Token,
+            Token.NoStamp => App.Service<TokenIssuer>().Issue(new User { Id = Ana.Id, Email = Ana.Email, PasswordHash = "", Role = Ana.Role, SecurityStamp = "" }, now).Token,
+            Token.StaleRole => App.Service<TokenIssuer>().Issue(new User { Id = Ana.Id, Email = Ana.Email, PasswordHash = "", Role = Roles.Admin, SecurityStamp = Ana.SecurityStamp }, now).Token,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
@@ -141,6 +145,26 @@ public class HostileInputTests(HostileApp fixture) : IClassFixture<HostileApp>
         new Hostile("token of an account that does not exist", "POST", "/stores", "{\"name\": \"Shop\"}", Status: 401, Token: Token.UnknownUser),
         new Hostile("tampered token claiming admin", "GET", "/admin/audit", Status: 401, Token: Token.Tampered),
         new Hostile("alg none token on delete", "DELETE", $"/stores/{Store}", Status: 401, Token: Token.AlgNone),
+        new Hostile("token of an ended session", "GET", "/stores", Status: 401, Token: Token.StaleStamp),
+        new Hostile("token of an ended session on create", "POST", "/stores", "{\"name\": \"Shop\"}", Status: 401, Token: Token.StaleStamp),
+        new Hostile("token without a session stamp", "GET", "/me", Status: 401, Token: Token.NoStamp),
+        new Hostile("well-signed token claiming a role the account no longer has", "GET", "/admin/audit", Status: 401, Token: Token.StaleRole),
+        new Hostile("ended session opening an event stream", "GET", "/stores/events", Status: 401, Token: Token.StaleStamp),
+        new Hostile("ended session revealing credentials", "GET", $"/stores/{Store}/credentials", Status: 401, Token: Token.StaleStamp),
+        new Hostile("ended session signing out everywhere", "POST", "/me/sessions/revoke", Status: 401, Token: Token.StaleStamp),
+        new Hostile("ended session changing the password", "POST", "/me/password", "{\"currentPassword\": \"password-123\", \"newPassword\": \"battery-staple-2\"}", Status: 401, Token: Token.StaleStamp),
+        // password change
+        new Hostile("password change without a body", "POST", "/me/password", ""),
+        new Hostile("password change with an array body", "POST", "/me/password", "[]"),
+        new Hostile("password change without the current password", "POST", "/me/password", "{\"newPassword\": \"battery-staple-2\"}"),
+        new Hostile("password change without a new password", "POST", "/me/password", "{\"currentPassword\": \"password-123\"}"),
+        new Hostile("password change with numbers", "POST", "/me/password", "{\"currentPassword\": 1, \"newPassword\": 2}"),
+        new Hostile("password change with a weak new password", "POST", "/me/password", "{\"currentPassword\": \"password-123\", \"newPassword\": \"short\"}"),
+        new Hostile("password change with a 10,000-character new password", "POST", "/me/password", $"{{\"currentPassword\": \"password-123\", \"newPassword\": \"a1{new string('b', 9_998)}\"}}"),
+        new Hostile("password change with a 1,000-character current password", "POST", "/me/password", $"{{\"currentPassword\": \"{new string('a', 1000)}\", \"newPassword\": \"battery-staple-2\"}}"),
+        new Hostile("password change with an extra role field", "POST", "/me/password", "{\"currentPassword\": \"password-123\", \"newPassword\": \"battery-staple-2\", \"role\": \"admin\"}"),
+        new Hostile("password change with the email as new password", "POST", "/me/password", "{\"currentPassword\": \"password-123\", \"newPassword\": \"ana@example.com\"}"),
+        new Hostile("sessions revoke with the wrong method", "GET", "/me/sessions/revoke", Status: 405),
         // sign-up and sign-in
         new Hostile("register with a malformed email", "POST", "/auth/register", "{\"email\": \"not-an-email\", \"password\": \"correct-horse-1\"}", Token: Token.None),
         new Hostile("register with a header-injection email", "POST", "/auth/register", "{\"email\": \"a@example.com\\r\\nBcc: b@example.com\", \"password\": \"correct-horse-1\"}", Token: Token.None),

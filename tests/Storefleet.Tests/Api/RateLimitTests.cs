@@ -37,7 +37,7 @@ public class RateLimitTests
         var retryAfter = results[3].Headers.RetryAfter?.Delta;
         Assert.NotNull(retryAfter);
         Assert.InRange(retryAfter.Value.TotalSeconds, 1, 120);
-        // reads are not limited
+        // reads have a bucket of their own
         Assert.Equal(HttpStatusCode.OK, (await ana.GetAsync("/stores")).StatusCode);
     }
 
@@ -51,7 +51,7 @@ public class RateLimitTests
         var user = await replicaA.CreateUser($"ana-{Guid.NewGuid():N}@example.com");
         await using (var db = replicaB.NewDb())
         {
-            db.Users.Add(new Storefleet.Auth.User { Id = user.Id, Email = user.Email, PasswordHash = user.PasswordHash, CreatedAt = user.CreatedAt });
+            db.Users.Add(new Storefleet.Auth.User { Id = user.Id, Email = user.Email, PasswordHash = user.PasswordHash, CreatedAt = user.CreatedAt, SecurityStamp = user.SecurityStamp });
             await db.SaveChangesAsync();
         }
         var token = replicaA.Service<Storefleet.Auth.TokenIssuer>().Issue(user, DateTime.UtcNow).Token;

@@ -161,7 +161,9 @@ public class PlatformChartNetworkPolicyTests
         foreach (var component in new[] { "api", "worker" })
         {
             Assert.Contains(IngressOf(with, component), r => r.FromProperty.Any(p => p.NamespaceSelector?.MatchLabels["kubernetes.io/metadata.name"] == "monitoring")
-                && Ports(r.Ports) == "8080/TCP");
+                && Ports(r.Ports) == "9090/TCP");
+            // the port the ingress controller reaches never lets scrapers in
+            Assert.DoesNotContain(IngressOf(with, component), r => Ports(r.Ports).Contains("8080") && r.FromProperty.Any(p => p.NamespaceSelector?.MatchLabels["kubernetes.io/metadata.name"] == "monitoring"));
         }
         Assert.DoesNotContain(IngressOf(with, "dashboard"), r => r.FromProperty.Any(p => p.NamespaceSelector?.MatchLabels["kubernetes.io/metadata.name"] == "monitoring"));
     }

@@ -200,7 +200,8 @@ public partial class PlatformChartTests
             Assert.Null(c.Env("ASPNETCORE_URLS"));
             Assert.Equal("Production", c.Env("ASPNETCORE_ENVIRONMENT")!.Value);
             Assert.Equal("kubernetes", c.Env("Cluster__Mode")!.Value);
-            Assert.Equal(8080, c.Ports.Single().ContainerPort);
+            Assert.Equal([("http", 8080), ("metrics", 9090)], c.Ports.Select(p => (p.Name, p.ContainerPort)));
+            Assert.Equal("9090", c.Env("Observability__MetricsPort")!.Value);
             Assert.Equal(["/healthz", "/readyz", "/healthz"], new[] { c.StartupProbe, c.ReadinessProbe, c.LivenessProbe }.Select(p => p.HttpGet.Path));
         }
         // Tokens minted by one API replica and credentials encrypted by a worker must be readable by all.
@@ -236,7 +237,8 @@ public partial class PlatformChartTests
         };
         string[] plain = ["ASPNETCORE_ENVIRONMENT", "Roles", "Urls", "Database__MigrateOnStartup", "Cluster__Mode", "Storage__DataDirectory",
             "ConnectionStrings__Storefleet", "ConnectionStrings__Redis", "Secrets__EncryptionKey", "Cors__DashboardOrigins__0",
-            "HOME", "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "ASPNETCORE_FORWARDEDHEADERS_ENABLED"];
+            "HOME", "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "ASPNETCORE_FORWARDEDHEADERS_ENABLED",
+            "Observability__MetricsPort", "Api__HttpsRedirect", "Api__Hsts"];
         var problems = new List<string>();
         foreach (var pod in new[] { chart.Pod("api"), chart.Pod("worker") })
         {
@@ -342,7 +344,7 @@ public partial class PlatformChartTests
         var service = chart.Single<V1Service>("storefleet-api");
 
         Assert.Equal($"http://{service.Metadata.Name}", dashboard.Env("STOREFLEET_API_URL")!.Value);
-        Assert.Equal(80, service.Spec.Ports.Single().Port);
+        Assert.Equal(80, service.Spec.Ports.Single(p => p.Name == "http").Port);
         Assert.Equal(3000, dashboard.Ports.Single().ContainerPort);
     }
 
@@ -367,5 +369,32 @@ public partial class PlatformChartTests
         var limitMi = worker.Resources.Limits["memory"].ToDecimal() / (1024 * 1024);
 
         Assert.True(limitMi >= 256 + concurrency * 100, $"{limitMi} MiB for {concurrency} concurrent stores");
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.ValuesFiles), MemberType = typeof(PlatformChart))]
+    public void MetricsAreServedOnTheirOwnPortWhichTheIngressNeverRoutes(string valuesFile)
+    {
+        var chart = PlatformChart.Render(valuesFile);
+        var service = chart.Single<V1Service>("storefleet-api");
+        var metrics = service.Spec.Ports.Single(p => p.Name == "metrics");
+
+        Assert.Equal((9090, "metrics"), (metrics.Port, metrics.TargetPort.Value));
+        foreach (var ingress in chart.OfType<V1Ingress>())
+            foreach (var path in ingress.Spec.Rules.SelectMany(r => r.Http.Paths))
+                Assert.Equal("http", path.Backend.Service.Port.Name);
+        foreach (var component in new[] { "api", "worker" })
+            Assert.Equal("9090", chart.Pod(component).Spec.Containers.Single().Env("Observability__MetricsPort")!.Value);
+    }
+
+    [Theory]
+    [InlineData("values.yaml", "false")]
+    [InlineData("values-local.yaml", "false")]
+    [InlineData("values-prod.yaml", "true")]
+    public void ProductionRedirectsPlainHttpToHttpsAndSendsHsts(string valuesFile, string expected)
+    {
+        var api = PlatformChart.Render(valuesFile).Pod("api").Spec.Containers.Single();
+
+        Assert.Equal((expected, expected), (api.Env("Api__HttpsRedirect")!.Value, api.Env("Api__Hsts")!.Value));
     }
 }

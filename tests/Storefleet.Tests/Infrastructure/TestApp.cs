@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -47,8 +48,15 @@ public sealed class TestApp : WebApplicationFactory<Program>
             ["RateLimits:Mutations:PerMinute"] = "1000",
             ["RateLimits:AuthPerIp:Capacity"] = "1000",
             ["RateLimits:AuthPerIp:PerMinute"] = "1000",
-            ["RateLimits:LoginPerAccount:Capacity"] = "1000",
-            ["RateLimits:LoginPerAccount:PerMinute"] = "1000",
+            ["RateLimits:Reads:Capacity"] = "100000",
+            ["RateLimits:Reads:PerMinute"] = "100000",
+            ["RateLimits:CredentialReveals:Capacity"] = "1000",
+            ["RateLimits:CredentialReveals:PerMinute"] = "1000",
+            ["RateLimits:SignupsPerIp:Capacity"] = "1000",
+            ["RateLimits:SignupsPerIp:PerMinute"] = "1000",
+            ["RateLimits:SignupsTotal:Capacity"] = "1000",
+            ["RateLimits:SignupsTotal:PerMinute"] = "1000",
+            ["RateLimits:LoginFailures:FreeAttempts"] = "1000",
             ["Cluster:Mode"] = "simulated",
         };
         if (db == Db.Postgres)
@@ -64,11 +72,37 @@ public sealed class TestApp : WebApplicationFactory<Program>
     /// <summary>The PostgreSQL connection string this app uses (share it to run a second process on the same database).</summary>
     public string? ConnectionString => _settings.GetValueOrDefault("ConnectionStrings:Storefleet");
 
+    /// <summary>A request header that sets the client's address, which the in-memory test server leaves empty.</summary>
+    public const string SourceIpHeader = "X-Test-Source-Ip";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter, SourceIpFromHeader>());
         if (_services is not null) builder.ConfigureTestServices(_services);
+    }
+
+    private sealed class SourceIpFromHeader : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, following) =>
+            {
+                if (context.Request.Headers.TryGetValue(SourceIpHeader, out var ip) && System.Net.IPAddress.TryParse(ip, out var address))
+                    context.Connection.RemoteIpAddress = address;
+                return following(context);
+            });
+            next(app);
+        };
+    }
+
+    /// <summary>A client whose requests come from <paramref name="ip"/>.</summary>
+    public HttpClient ClientFrom(string ip, string? token = null)
+    {
+        var client = token is null ? CreateClient() : ClientWithToken(token);
+        client.DefaultRequestHeaders.Add(SourceIpHeader, ip);
+        return client;
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -98,6 +98,11 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<int?>("StoreQuota")
                         .HasColumnType("integer");
 
@@ -137,6 +142,8 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.HasKey("OwnerId", "Key");
+
+                    b.HasIndex("CreatedAt");
 
                     b.ToTable("IdempotencyRecords");
                 });
@@ -286,6 +293,8 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasColumnType("character varying(16)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Time");
 
                     b.HasIndex("StoreId", "Id");
 

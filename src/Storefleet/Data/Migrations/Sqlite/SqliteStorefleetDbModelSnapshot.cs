@@ -91,6 +91,11 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("StoreQuota")
                         .HasColumnType("INTEGER");
 
@@ -130,6 +135,8 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("OwnerId", "Key");
+
+                    b.HasIndex("CreatedAt");
 
                     b.ToTable("IdempotencyRecords");
                 });
@@ -277,6 +284,8 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Time");
 
                     b.HasIndex("StoreId", "Id");
 
