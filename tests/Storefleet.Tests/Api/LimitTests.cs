@@ -69,7 +69,7 @@ public class LimitTests
         await using (var db = app.NewDb())
         {
             var secret = app.Service<CredentialProtector>().Protect(store.Id, "s3cret-password-1");
-            await db.Stores.Where(s => s.Id == store.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.AdminPasswordProtected, secret));
+            await db.Stores.Where(s => s.Id == store.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.AdminPasswordProtected, secret).SetProperty(x => x.AdminUser, "storeadmin"));
         }
 
         for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, (await ana.GetAsync($"/stores/{store.Id}/credentials")).StatusCode);

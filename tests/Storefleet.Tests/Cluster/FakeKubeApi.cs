@@ -91,11 +91,6 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public V1Secret? Secret(string ns, string name) => _secrets.GetValueOrDefault((ns, name));
 
     /// <summary>A Secret that exists before the test starts (e.g. one an older engine wrote).</summary>
-    public void AddSecret(string ns, string name, IDictionary<string, string> data) => _secrets[(ns, name)] = new V1Secret
-    {
-        ApiVersion = "v1", Kind = "Secret", Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
-        Data = data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
-    };
 
     private void Map(WebApplication app)
     {

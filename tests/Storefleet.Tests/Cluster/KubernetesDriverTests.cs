@@ -260,7 +260,9 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
     {
         // The old engine wrote admin-user "admin"; the old chart created WordPress user "storeadmin" with the same password.
         AddOurNamespace();
-        _api.AddSecret(Store.Namespace, "store-credentials", new Dictionary<string, string>
+        _api.AddSecret(Store.Namespace, "store-credentials",
+            new Dictionary<string, string> { [KubernetesStoreCluster.StoreIdLabel] = Store.Id.ToString(), [KubernetesStoreCluster.ManagedBy] = KubernetesStoreCluster.ManagedByValue },
+            new Dictionary<string, string>
         {
             ["admin-user"] = "admin", ["admin-password"] = "s3cret-from-2025", ["db-password"] = "d", ["db-root-password"] = "r",
         });

@@ -60,7 +60,7 @@ public class OwnershipDecisionTests
     {
         Id = StoreId, Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0",
         Generation = 1, ObservedGeneration = 1, Phase = StorePhase.Provisioning, CreatedAt = Now.AddMinutes(-2),
-        ProvisioningDeadline = Now.AddMinutes(10), AdminPasswordProtected = "sealed",
+        ProvisioningDeadline = Now.AddMinutes(10), AdminPasswordProtected = "sealed", AdminUser = "storeadmin",
     };
 
     [Theory, MemberData(nameof(Table))]
