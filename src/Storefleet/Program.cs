@@ -10,6 +10,7 @@ using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
 using Storefleet.Secrets;
 using Storefleet.Stores;
+using Storefleet.Upgrades;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddStorefleetDatabase();
@@ -30,6 +31,7 @@ builder.AddAudit();
 builder.AddRetention();
 builder.AddObservability();
 builder.AddProvisioning();
+builder.AddUpgrades();
 builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
 
 var app = builder.Build();
@@ -50,7 +52,7 @@ if (app.Services.GetRequiredService<PlatformRoles>().Api)
     app.MapAuth();
     app.MapMe();
     app.MapStores();
-    app.MapAdmin();
+    app.MapAdmin().MapUpgrades();
 }
 
 app.Run();

@@ -55,6 +55,7 @@ public static class AuthSetup
         builder.Services.AddAuthorizationBuilder()
             .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim("sub").Build())
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim("role", Roles.Admin));
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AdminRoutesHidden>();
         return builder;
     }
 

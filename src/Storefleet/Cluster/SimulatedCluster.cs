@@ -20,6 +20,25 @@ public sealed class SimulatedClusterOptions
     /// <summary>Keep the simulated cluster in this file, so it survives a killed worker process (crash tests).</summary>
     public string? StateFile { get; set; }
     public string BaseDomain { get; set; } = "127.0.0.1.nip.io";
+    /// <summary>
+    /// The store chart versions the twin can install, by version. 0.1.0 is the version of charts/woocommerce-store;
+    /// 0.2.0 is synthetic (no such chart exists) so that a fleet upgrade and its rollback can be tried without a cluster.
+    /// Installing a version not listed here fails the way helm does for a missing chart version.
+    /// </summary>
+    public Dictionary<string, SimulatedChartVersion> ChartVersions { get; set; } = new()
+    {
+        ["0.1.0"] = new SimulatedChartVersion(),
+        ["0.2.0"] = new SimulatedChartVersion { Synthetic = true },
+    };
+}
+
+/// <summary>One chart version of the twin and its faults.</summary>
+public sealed class SimulatedChartVersion
+{
+    /// <summary>Made up by the twin: there is no chart of this version.</summary>
+    public bool Synthetic { get; set; }
+    /// <summary>Share (0..1) of stores whose setup Job fails at this version: a bad release. Decided per store and version, so it fails again on every retry.</summary>
+    public double SetupFailureShare { get; set; }
 }
 
 public enum SimulatedFault
@@ -305,6 +324,8 @@ public sealed class SimulatedCluster : IStoreCluster
                 throw new ClusterException("ReleasePending", $"Another operation (install/upgrade/rollback) is in progress for release {store.ReleaseName}.");
             if (fails)
                 throw new ClusterException("InstallFailed", "Simulated fault: helm upgrade --install failed: context deadline exceeded.");
+            if (!_options.ChartVersions.ContainsKey(release.ChartVersion))
+                throw new ClusterException("ChartVersionNotFound", $"Simulated: chart woocommerce-store version {release.ChartVersion} is not in the twin's catalog ({string.Join(", ", _options.ChartVersions.Keys)}).");
             var previous = ns.Release;
             ns.Release = new SimRelease
             {
@@ -332,7 +353,7 @@ public sealed class SimulatedCluster : IStoreCluster
             r.Description = r.Revision == 1 ? "Install complete" : "Upgrade complete";
             r.UpdatedAt = Now;
             r.SetupDoneAt = Max(Now + Scale(0.3), r.InstalledAt + _options.TimeToReady);
-            r.SetupFails = Take(store, SimulatedFault.SetupJobFails) || Random(store, "setup");
+            r.SetupFails = Take(store, SimulatedFault.SetupJobFails) || Random(store, "setup") || BadRelease(store, r.ChartVersion);
             if (Take(store, SimulatedFault.ImagePullBackOff)) r.ImagePullUntil = Now + _options.TimeToReady;
             Save();
         }
@@ -462,6 +483,15 @@ public sealed class SimulatedCluster : IStoreCluster
         var n = _calls[(store.Slug, op)] = _calls.GetValueOrDefault((store.Slug, op)) + 1;
         var hash = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{_options.Seed}/{store.Slug}/{op}/{n}")));
         return hash / (double)ulong.MaxValue < _options.FaultRate;
+    }
+
+    /// <summary>Whether this store is among the share that a version's setup fails for: the same answer on every retry.</summary>
+    private bool BadRelease(StoreRef store, string version)
+    {
+        var share = _options.ChartVersions.GetValueOrDefault(version)?.SetupFailureShare ?? 0;
+        if (share <= 0) return false;
+        var hash = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{_options.Seed}/{store.Slug}/chart/{version}")));
+        return hash / (double)ulong.MaxValue < share;
     }
 
     private CallScope Enter(StoreRef store)

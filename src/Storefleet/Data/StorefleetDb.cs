@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Stores;
+using Storefleet.Upgrades;
 
 namespace Storefleet.Data;
 
@@ -18,6 +19,9 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<SlugReservation> SlugReservations => Set<SlugReservation>();
+    public DbSet<Rollout> Rollouts => Set<Rollout>();
+    public DbSet<RolloutWave> RolloutWaves => Set<RolloutWave>();
+    public DbSet<RolloutStore> RolloutStores => Set<RolloutStore>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -43,6 +47,8 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             store.Property(s => s.Slug).HasMaxLength(63);
             store.Property(s => s.Engine).HasMaxLength(32);
             store.Property(s => s.ChartVersion).HasMaxLength(32);
+            store.Property(s => s.RunningChartVersion).HasMaxLength(32);
+            store.HasIndex(s => s.RolloutId);
             store.Property(s => s.Phase).HasConversion<string>().HasMaxLength(16);
             store.Property(s => s.LeaseOwner).HasMaxLength(128);
             store.Property(s => s.StorefrontUrl).HasMaxLength(512);
@@ -84,6 +90,8 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             r.HasKey(x => x.Slug);
             r.Property(x => x.Slug).HasMaxLength(63);
         });
+
+        UpgradesModel.Configure(model);
 
         model.Entity<AuditEntry>(a =>
         {

@@ -31,6 +31,8 @@ public sealed record Decision(
 {
     /// <summary>The store left Ready (drift) and starts a fresh provisioning deadline.</summary>
     public bool RestartsProvisioning { get; init; }
+    /// <summary>The chart version the store runs after this step: the observed release's once it is Ready on it, else unchanged.</summary>
+    public string? RunningChartVersion { get; init; }
 }
 
 public sealed class ReconcilePolicy
@@ -56,8 +58,12 @@ public static class StoreDecision
     public static Decision Decide(Store store, StoreObservation seen, DateTime now, ReconcilePolicy policy)
     {
         var conditions = StoreConditions.Observed(store, seen, now);
-        Decision Make(StepAction action, StorePhase phase, Requeue requeue, string reason, string message, string readyStatus = "False") =>
-            new(action, phase, requeue, reason, message, StoreConditions.WithReady(conditions, readyStatus, reason, message, now));
+        Decision Make(StepAction action, StorePhase phase, Requeue requeue, string reason, string message, string readyStatus = "False")
+        {
+            var running = readyStatus == "True" && seen.Release.State == ReleaseState.Deployed ? seen.Release.ChartVersion : store.RunningChartVersion;
+            var withUpgrade = StoreConditions.WithUpgrading(conditions, store, running, now);
+            return new(action, phase, requeue, reason, message, StoreConditions.WithReady(withUpgrade, readyStatus, reason, message, now)) { RunningChartVersion = running };
+        }
 
         if (store.DeletionRequestedAt is { } deletionRequested)
         {
@@ -228,7 +234,8 @@ public static class StoreDecision
 public static class StoreConditions
 {
     public const string NamespaceReady = "NamespaceReady", ReleaseDeployed = "ReleaseDeployed", DatabaseReady = "DatabaseReady",
-        WordPressReady = "WordPressReady", StoreConfigured = "StoreConfigured", TlsReady = "TLSReady", Ready = "Ready";
+        WordPressReady = "WordPressReady", StoreConfigured = "StoreConfigured", TlsReady = "TLSReady", Ready = "Ready",
+        Upgrading = "Upgrading";
 
     /// <summary>The conditions every store has, in order. TLSReady comes before Ready, and only for a store with a
     /// certificate of its own (<see cref="StoreObservation.Certificate"/>).</summary>
@@ -263,6 +270,18 @@ public static class StoreConditions
         };
         if (seen.Certificate is { } certificate)
             list.Add(Component(TlsReady, certificate, "Issued", "Issuing", "IssuingFailed"));
+        return Carry(store.Conditions, list, now);
+    }
+
+    /// <summary>
+    /// While a store runs one chart version and should run another (a fleet upgrade or its rollback), an
+    /// <c>Upgrading</c> condition says so: "Upgrading to 0.2.0". It disappears once the store is Ready on the new version.
+    /// </summary>
+    public static List<StoreCondition> WithUpgrading(IReadOnlyList<StoreCondition> observed, Store store, string? running, DateTime now)
+    {
+        var list = observed.Where(c => c.Type != Upgrading).ToList();
+        if (store.DeletionRequestedAt is null && running is not null && running != store.ChartVersion)
+            list.Add(Cond(Upgrading, "True", "ChartVersionChanging", $"Upgrading to {store.ChartVersion} (running {running})."));
         return Carry(store.Conditions, list, now);
     }
 

@@ -117,6 +117,12 @@ public sealed class StoreReconciler(
             store.ReadyAt = null;
             store.ProvisioningDeadline = now + policy.ProvisioningTimeout;
         }
+        if (decision.RunningChartVersion != store.RunningChartVersion)
+        {
+            if (store.RunningChartVersion is { } was && decision.RunningChartVersion is { } runs)
+                events.Add(StoreEvent.Normal(id, now, "Upgraded", $"The store is Ready on chart {runs} (was {was})."));
+            store.RunningChartVersion = decision.RunningChartVersion;
+        }
         if (decision.Phase == StorePhase.Ready && store.ReadyAt is null)
         {
             store.ReadyAt = now;

@@ -14,7 +14,10 @@ public sealed class Store
     /// <summary>DNS-1123 label, unique platform-wide while the store exists; the namespace is <c>store-&lt;slug&gt;</c>.</summary>
     public required string Slug { get; set; }
     public required string Engine { get; set; }
+    /// <summary>The chart version the store should run (a fleet upgrade wave changes it, with a new generation).</summary>
     public required string ChartVersion { get; set; }
+    /// <summary>The fleet upgrade (Upgrades.Rollout) that has claimed the store, if any: a store is in at most one.</summary>
+    public Guid? RolloutId { get; set; }
     /// <summary>Bumped whenever the spec changes (including a deletion or retry request).</summary>
     public long Generation { get; set; } = 1;
     public DateTime? DeletionRequestedAt { get; set; }
@@ -29,6 +32,8 @@ public sealed class Store
     public string? AdminUrl { get; set; }
     public DateTime? ProvisioningDeadline { get; set; }
     public DateTime? ReadyAt { get; set; }
+    /// <summary>The chart version of the release the store was last Ready on (observed); null before its first Ready.</summary>
+    public string? RunningChartVersion { get; set; }
     /// <summary>The WordPress admin password, AES-GCM encrypted (see CredentialProtector); the cluster Secret is the source of truth.</summary>
     public string? AdminPasswordProtected { get; set; }
     /// <summary>The WordPress login (the Secret's admin-user), handed out with the password. Null: not read yet.</summary>

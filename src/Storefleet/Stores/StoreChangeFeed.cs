@@ -28,9 +28,13 @@ public sealed class StoreChangeFeed
     /// <summary>Carried like a store change with the empty store id, so every bridge already transports it.</summary>
     public void PublishAccountChanged(Guid userId) => Publish(userId, Guid.Empty);
 
+    /// <summary>Every change delivered to this process, whoever owns the store (the fleet upgrade driver watches its waves with it). Handlers must be quick.</summary>
+    public event Action<Guid, Guid>? Changed;
+
     /// <summary>Delivers a change to this process' subscribers; <see cref="Guid.Empty"/> as the store means "the account changed".</summary>
     public void Deliver(Guid ownerId, Guid storeId)
     {
+        Changed?.Invoke(ownerId, storeId);
         if (storeId == Guid.Empty) AccountChanged?.Invoke(ownerId);
         if (!_subscribers.TryGetValue(ownerId, out var channels)) return;
         foreach (var channel in channels.Keys) channel.Writer.TryWrite(storeId);

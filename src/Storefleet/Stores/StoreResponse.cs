@@ -6,7 +6,11 @@ public sealed record CreateStoreRequest(string? Name, string? Engine);
 
 public sealed record StoreUrls(string Storefront, string Admin);
 
-/// <summary>A store as tenants see it. <see cref="Message"/> is the one-line reason behind the current status.</summary>
+/// <summary>
+/// A store as tenants see it. <see cref="Message"/> is the one-line reason behind the current status.
+/// <see cref="ChartVersion"/> is the store chart version that runs (the wanted one until the store was first Ready);
+/// <see cref="TargetChartVersion"/> is set only while a fleet upgrade (or its rollback) moves the store to another.
+/// </summary>
 public sealed record StoreResponse(
     Guid Id,
     string Name,
@@ -19,12 +23,19 @@ public sealed record StoreResponse(
     DateTime CreatedAt,
     DateTime UpdatedAt)
 {
+    public string? ChartVersion { get; init; }
+    public string? TargetChartVersion { get; init; }
+
     public static StoreResponse From(Store s) => new(
         s.Id, s.Name, s.Slug, s.Engine, s.Phase,
         s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message,
         s.Conditions,
         s.StorefrontUrl is not null && s.AdminUrl is not null ? new StoreUrls(s.StorefrontUrl, s.AdminUrl) : null,
-        s.CreatedAt, s.UpdatedAt);
+        s.CreatedAt, s.UpdatedAt)
+    {
+        ChartVersion = s.RunningChartVersion ?? s.ChartVersion,
+        TargetChartVersion = s.RunningChartVersion is { } running && running != s.ChartVersion ? s.ChartVersion : null,
+    };
 }
 
 /// <summary>An admin's view of a store: the tenant's view plus who owns it.</summary>

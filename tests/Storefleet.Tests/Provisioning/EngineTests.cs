@@ -166,7 +166,7 @@ public class EngineTests
         var byAdmin = await admin.PostAsync($"/admin/stores/{store.Id}/retry", null);
         await app.WaitForPhase(store.Id, StorePhase.Ready);
 
-        Assert.Equal(HttpStatusCode.Forbidden, byTenant.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, byTenant.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, byAdmin.StatusCode);
         await using var db = app.NewDb();
         var audit = await db.AuditLog.SingleAsync(a => a.Action == "store.retry");

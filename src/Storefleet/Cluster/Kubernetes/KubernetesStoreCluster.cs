@@ -13,6 +13,12 @@ public sealed class KubernetesClusterOptions
 {
     /// <summary>The store chart: a directory, a packaged .tgz, or an oci:// reference.</summary>
     public string ChartPath { get; set; } = "charts/woocommerce-store";
+    /// <summary>
+    /// Other store chart versions the worker can install, by version: a directory or packaged .tgz each (shipped in
+    /// the image next to the current chart). With an oci:// <see cref="ChartPath"/>, list the versions with an empty path.
+    /// Fleet upgrades (/admin/upgrades) move stores between them.
+    /// </summary>
+    public Dictionary<string, string> ChartVersions { get; set; } = [];
     /// <summary>The operator's values files, e.g. values-local.yaml or values-prod.yaml, applied before the store's own values.</summary>
     public string[] ValuesFiles { get; set; } = [];
     /// <summary>Stores are served at &lt;slug&gt;.&lt;BaseDomain&gt;.</summary>
@@ -308,13 +314,17 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         try
         {
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            await helm.RunCheckedAsync(HelmReleases.UpgradeInstall(release, options.ChartPath, options.ValuesFiles, file, options.HelmTimeout), "InstallFailed", ct);
+            await helm.RunCheckedAsync(HelmReleases.UpgradeInstall(release, ChartFor(release.ChartVersion), options.ValuesFiles, file, options.HelmTimeout), "InstallFailed", ct);
         }
         finally
         {
             File.Delete(file);
         }
     }
+
+    /// <summary>The chart to install for a version: its own directory or package when one is listed, else <see cref="KubernetesClusterOptions.ChartPath"/>.</summary>
+    private string ChartFor(string version) =>
+        options.ChartVersions.TryGetValue(version, out var path) && !string.IsNullOrEmpty(path) ? path : options.ChartPath;
 
     /// <summary>
     /// The per-store values file <see cref="InstallAsync"/> hands to <c>helm upgrade --install</c> (after the
