@@ -74,7 +74,7 @@ public class CrashTests(ITestOutputHelper output)
         return await db.Stores.AllAsync(s => s.Phase == StorePhase.Ready);
     }
 
-    private static Process StartWorker(TestApp api, string stateFile, string dir)
+    internal static Process StartWorker(TestApp api, string stateFile, string dir)
     {
         var dll = typeof(Program).Assembly.Location;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
