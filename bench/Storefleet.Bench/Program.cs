@@ -13,8 +13,10 @@ using Storefleet.Stores;
 //   seed-api  <pg-connection> <out-dir>                  100 users x 100 stores, tokens + ids for wrk
 //   engine    <pg-connection> <worker-pid> <stores>      create -> Ready -> delete through one worker; stores/s, CPU per lifecycle
 //   ttr       <pg-connection> <worker-pid> <stores> <s>  all created at once; time until all Ready; peak worker RSS
+//   upgrade   <pg-connection> <worker-pid> <api-url> <stores> <waves>  a fleet upgrade in waves vs one store's upgrade time-to-ready
 return args switch
 {
+    ["upgrade", var pg, var pid, var api, var n, var waves] => await UpgradeBench.Run(pg, int.Parse(pid), api, int.Parse(n), [.. waves.Split(',').Select(int.Parse)]),
     ["seed-api", var pg, var outDir] => await Bench.SeedApi(pg, outDir),
     ["engine", var pg, var pid, var n] => await Bench.Engine(pg, int.Parse(pid), int.Parse(n)),
     ["ttr", var pg, var pid, var n, var limit] => await Bench.TimeToReady(pg, int.Parse(pid), int.Parse(n), double.Parse(limit)),
@@ -31,7 +33,7 @@ static class Bench
 {
     public const string SigningKey = "bench-signing-key-bench-signing-key-0123456789";
 
-    private static PostgresStorefleetDb Db(string pg) => new(new DbContextOptionsBuilder<PostgresStorefleetDb>().UseNpgsql(pg).Options);
+    internal static PostgresStorefleetDb Db(string pg) => new(new DbContextOptionsBuilder<PostgresStorefleetDb>().UseNpgsql(pg).Options);
 
     public static async Task<int> SeedApi(string pg, string outDir)
     {
@@ -121,7 +123,7 @@ static class Bench
         return allReady.TotalSeconds <= limitSeconds ? 0 : 1;
     }
 
-    private static async Task<Guid> EnsureOwner(string pg)
+    internal static async Task<Guid> EnsureOwner(string pg)
     {
         await using var db = Db(pg);
         var owner = await db.Users.FirstOrDefaultAsync(u => u.Email == "engine-bench@example.com");
@@ -132,7 +134,7 @@ static class Bench
         return owner.Id;
     }
 
-    private static async Task<List<Guid>> InsertStores(string pg, Guid owner, int count, string prefix)
+    internal static async Task<List<Guid>> InsertStores(string pg, Guid owner, int count, string prefix)
     {
         var now = DateTime.UtcNow;
         var stores = Enumerable.Range(0, count).Select(i => new Store
@@ -149,7 +151,7 @@ static class Bench
         return [.. stores.Select(s => s.Id)];
     }
 
-    private static async Task WaitUntil(string pg, string countSql, int expected, TimeSpan timeout, string what)
+    internal static async Task WaitUntil(string pg, string countSql, int expected, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
         await using var conn = new NpgsqlConnection(pg);
@@ -164,7 +166,7 @@ static class Bench
         }
     }
 
-    private static async Task<long> Scalar(string pg, string sql)
+    internal static async Task<long> Scalar(string pg, string sql)
     {
         await using var conn = new NpgsqlConnection(pg);
         await conn.OpenAsync();
@@ -172,7 +174,7 @@ static class Bench
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
-    private static async Task Execute(string pg, string sql)
+    internal static async Task Execute(string pg, string sql)
     {
         await using var conn = new NpgsqlConnection(pg);
         await conn.OpenAsync();
@@ -181,7 +183,7 @@ static class Bench
     }
 
     /// <summary>utime + stime of a process, from /proc/PID/stat, in seconds.</summary>
-    private static double CpuSeconds(int pid)
+    internal static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
