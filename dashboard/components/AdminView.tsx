@@ -3,7 +3,8 @@ import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { callApi } from "@/lib/client";
 import { formatTime } from "@/lib/format";
-import type { AdminStore, AuditEntry, Page } from "@/lib/types";
+import type { AdminStore, AuditEntry, ChartVersion, Page, Rollout } from "@/lib/types";
+import { FleetUpgrades } from "./FleetUpgrades";
 import { StatusBadge } from "./StatusBadge";
 
 const STATUSES = ["", "Pending", "Provisioning", "Ready", "Error", "Deleting"];
@@ -15,13 +16,24 @@ function query(params: Record<string, string | null | undefined>): string {
   return s ? `?${s}` : "";
 }
 
-export function AdminView({ initialStores, initialAudit }: { initialStores: Page<AdminStore>; initialAudit: Page<AuditEntry> }) {
+export function AdminView({
+  initialStores,
+  initialAudit,
+  initialVersions = [],
+  initialRollouts = [],
+}: {
+  initialStores: Page<AdminStore>;
+  initialAudit: Page<AuditEntry>;
+  initialVersions?: ChartVersion[];
+  initialRollouts?: Rollout[];
+}) {
   return (
     <>
       <h1>Platform administration</h1>
       <p className="small">
-        Jump to: <a href="#all-stores">All stores</a> · <a href="#audit">Audit log</a>
+        Jump to: <a href="#fleet-upgrades">Fleet upgrades</a> · <a href="#all-stores">All stores</a> · <a href="#audit">Audit log</a>
       </p>
+      <FleetUpgrades initialVersions={initialVersions} initialRollouts={initialRollouts} />
       <AllStores initial={initialStores} />
       <AuditLog initial={initialAudit} />
     </>

@@ -148,6 +148,15 @@ export function StoreDetail({ initialStore, initialEvents }: Props) {
           <dd className="mono">{store.slug}</dd>
           <dt>Engine</dt>
           <dd>{store.engine}</dd>
+          {store.chartVersion && (
+            <>
+              <dt>Chart version</dt>
+              <dd data-testid="chart-version">
+                {store.chartVersion}
+                {store.targetChartVersion && <span className="small muted"> · upgrading to {store.targetChartVersion}</span>}
+              </dd>
+            </>
+          )}
           <dt>Created</dt>
           <dd>
             <time dateTime={store.createdAt} suppressHydrationWarning>

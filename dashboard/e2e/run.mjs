@@ -598,6 +598,27 @@ test("the admin sees every store and the audit log; a tenant cannot", async () =
   await adminContext.close();
 });
 
+test("an administrator rolls a new chart version out in waves and back from the dashboard", async () => {
+  const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p = await adminContext.newPage();
+  p.on("dialog", (d) => d.accept());
+  await signIn(p, ADMIN);
+  await p.goto(`${BASE}/admin`);
+  const versions = await p.getByTestId("chart-versions").innerText();
+  assert(/0\.2\.0/.test(versions) && /synthetic/.test(versions), `the twin's versions are not listed: ${versions}`);
+  await p.getByLabel("Upgrade to").selectOption("0.2.0");
+  await p.getByLabel("Waves (cumulative %)").fill("50, 100");
+  await p.getByRole("button", { name: "Start rollout" }).click();
+  const rollout = p.getByTestId("rollout").first();
+  await rollout.and(p.locator('[data-state="Completed"]')).waitFor({ timeout: 120_000 });
+  await shot("15-rollout-completed", p);
+  await rollout.getByRole("button", { name: "Roll back" }).click();
+  await rollout.and(p.locator('[data-state="RolledBack"]')).waitFor({ timeout: 120_000 });
+  const waves = await rollout.getByTestId("waves").innerText();
+  assert(/Succeeded/.test(waves), `waves should show they passed: ${waves}`);
+  await adminContext.close();
+});
+
 test("works at 360 px wide without horizontal scrolling", async () => {
   const mobile = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   await tenantCookies(mobile);

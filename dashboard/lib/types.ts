@@ -21,6 +21,9 @@ export interface Store {
   urls: { storefront: string; admin: string } | null;
   createdAt: string;
   updatedAt: string;
+  /** The store chart version that runs; while a fleet upgrade moves the store, targetChartVersion is where it goes. */
+  chartVersion?: string | null;
+  targetChartVersion?: string | null;
 }
 
 export interface Page<T> {
@@ -90,4 +93,50 @@ export interface Problem {
   quota?: Quota;
   retryAfterSeconds?: number;
   [extension: string]: unknown;
+}
+
+export interface ChartVersion {
+  version: string;
+  stores: number;
+  default: boolean;
+  synthetic: boolean;
+  installable: boolean;
+}
+
+export type RolloutState = "Running" | "Paused" | "Completed" | "RollingBack" | "RolledBack" | "Aborted";
+
+export interface FailingStore {
+  id: string;
+  slug: string;
+  name: string;
+  status: StoreStatus;
+  message: string | null;
+}
+
+export interface Wave {
+  percent: number;
+  stores: number;
+  upgraded: number;
+  ready: number;
+  failed: number;
+  state: "Pending" | "Running" | "Succeeded" | "Failed";
+  startedAt: string | null;
+  finishedAt: string | null;
+  failingStores: FailingStore[];
+}
+
+export interface Rollout {
+  id: string;
+  fromVersion: string | null;
+  toVersion: string;
+  state: RolloutState;
+  reason: string;
+  maxFailures: number;
+  pauseBetweenWaves: string;
+  waveTimeout: string;
+  waves: Wave[];
+  rollback: { stores: number; ready: number; failed: number } | null;
+  createdBy: string;
+  createdAt: string;
+  finishedAt: string | null;
 }

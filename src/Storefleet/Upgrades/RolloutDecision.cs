@@ -31,7 +31,8 @@ public static class RolloutDecision
                     // Failures first: a wave whose last store turns Ready while another failed does not pass the gate.
                     if (tally.Failed > rollout.MaxFailures)
                         return new(RolloutStep.PauseOnFailures, FailureReason(rollout, current, tally));
-                    if (tally.Done) return new(RolloutStep.WaveSucceeded);
+                    // Every store is Ready on the new version, gone, or failed within the tolerance: the gate is passed.
+                    if (tally.Done || tally.Ready + tally.Gone + tally.Failed >= tally.Stores) return new(RolloutStep.WaveSucceeded);
                     return new(RolloutStep.Wait, WakeAt: current.DeadlineAt);
                 }
                 if (rollout.NextWaveAt is { } at && at > now) return new(RolloutStep.Wait, WakeAt: at);

@@ -30,6 +30,7 @@ public class RolloutDecisionTests
         new Row("stores deleted during the wave do not hold it back", Given(RolloutState.Running, 0, WaveState.Running), Tally(ready: 8, gone: 2), RolloutStep.WaveSucceeded),
         new Row("one failure over maxFailures 0 pauses", Given(RolloutState.Running, 1, WaveState.Running), Tally(ready: 3, failed: 1), RolloutStep.PauseOnFailures),
         new Row("failures within maxFailures keep waiting", Given(RolloutState.Running, 1, WaveState.Running, maxFailures: 2), Tally(ready: 3, failed: 2), RolloutStep.Wait),
+        new Row("a wave whose other stores failed within maxFailures passes", Given(RolloutState.Running, 1, WaveState.Running, maxFailures: 2), Tally(ready: 8, failed: 2), RolloutStep.WaveSucceeded),
         new Row("a failure pauses even when every other store is Ready", Given(RolloutState.Running, 0, WaveState.Running), Tally(ready: 9, failed: 1), RolloutStep.PauseOnFailures),
         new Row("after a wave passed the next one starts", Given(RolloutState.Running, 0, WaveState.Succeeded), WaveTally.Empty, RolloutStep.StartWave),
         new Row("the pause between waves is waited out", Given(RolloutState.Running, 0, WaveState.Succeeded, nextWaveAt: Now.AddSeconds(30)), WaveTally.Empty, RolloutStep.Wait),

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { AdminView } from "@/components/AdminView";
 import { getMe, requireToken, serverGet } from "@/lib/server/session";
-import type { AdminStore, AuditEntry, Page } from "@/lib/types";
+import type { AdminStore, AuditEntry, ChartVersion, Page, Rollout } from "@/lib/types";
 
 export const metadata: Metadata = { title: "Admin" };
 
@@ -16,9 +16,11 @@ export default async function AdminPage() {
       </div>
     );
   }
-  const [stores, audit] = await Promise.all([
+  const [stores, audit, versions, rollouts] = await Promise.all([
     serverGet<Page<AdminStore>>("/admin/stores?limit=50", token),
     serverGet<Page<AuditEntry>>("/admin/audit?limit=50", token),
+    serverGet<{ items: ChartVersion[] }>("/admin/chart-versions", token),
+    serverGet<{ items: Rollout[] }>("/admin/upgrades", token),
   ]);
-  return <AdminView initialStores={stores} initialAudit={audit} />;
+  return <AdminView initialStores={stores} initialAudit={audit} initialVersions={versions.items} initialRollouts={rollouts.items} />;
 }
