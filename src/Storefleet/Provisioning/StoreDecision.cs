@@ -61,7 +61,9 @@ public static class StoreDecision
         Decision Make(StepAction action, StorePhase phase, Requeue requeue, string reason, string message, string readyStatus = "False")
         {
             var running = readyStatus == "True" && seen.Release.State == ReleaseState.Deployed ? seen.Release.ChartVersion : store.RunningChartVersion;
-            var withUpgrade = StoreConditions.WithUpgrading(conditions, store, running, now);
+            // Once Ready, the store runs what it runs: a version that differs then (a chart on disk other than the stamped
+            // one) is ReleaseDeployed=False "Outdated", not an upgrade in progress.
+            var withUpgrade = StoreConditions.WithUpgrading(conditions, store, readyStatus == "True" ? null : running, now);
             return new(action, phase, requeue, reason, message, StoreConditions.WithReady(withUpgrade, readyStatus, reason, message, now)) { RunningChartVersion = running };
         }
 
@@ -274,8 +276,8 @@ public static class StoreConditions
     }
 
     /// <summary>
-    /// While a store runs one chart version and should run another (a fleet upgrade or its rollback), an
-    /// <c>Upgrading</c> condition says so: "Upgrading to 0.2.0". It disappears once the store is Ready on the new version.
+    /// While a store that ran one chart version is being moved to another (a fleet upgrade or its rollback), an
+    /// <c>Upgrading</c> condition says so: "Upgrading to 0.2.0". It disappears once the store is Ready again.
     /// </summary>
     public static List<StoreCondition> WithUpgrading(IReadOnlyList<StoreCondition> observed, Store store, string? running, DateTime now)
     {

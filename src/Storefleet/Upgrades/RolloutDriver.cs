@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Data;
@@ -32,7 +31,8 @@ public sealed class RolloutDriver(
     /// <summary>The owner id rollout actions are announced under on the store-change feed (no tenant has it): it wakes every driver.</summary>
     public static readonly Guid Signal = new("00000000-0000-0000-0000-0000000f1ee7");
 
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // The same coalescing wake-up the store workers use: many changes while a pass runs count as one more pass.
+    private readonly StoreQueueSignal _wake = new();
     // Stores of running waves and rollbacks: a change of one of them may open a gate. Replaced, never mutated.
     private volatile HashSet<Guid> _watched = [];
 
@@ -60,7 +60,7 @@ public sealed class RolloutDriver(
                     log.LogError(e, "Rollout pass failed; trying again");
                     wait = TimeSpan.FromSeconds(1);
                 }
-                if (wait > TimeSpan.Zero) await WaitAsync(wait, stoppingToken);
+                if (wait > TimeSpan.Zero) await _wake.WaitAsync(wait, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -75,20 +75,7 @@ public sealed class RolloutDriver(
     // Runs on the publisher's thread (every store change of the process): a set lookup and at most one channel write.
     private void OnChange(Guid owner, Guid store)
     {
-        if (owner == Signal || _watched.Contains(store)) _wake.Writer.TryWrite(true);
-    }
-
-    private async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(timeout);
-        try
-        {
-            await _wake.Reader.ReadAsync(cts.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-        }
+        if (owner == Signal || _watched.Contains(store)) _wake.WakeLocal();
     }
 
     /// <summary>One look at every rollout in motion. Returns when the earliest of them wants to be looked at again.</summary>

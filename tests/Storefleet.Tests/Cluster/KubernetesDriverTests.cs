@@ -26,6 +26,7 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
         {
             HelmPath = _helm.Path, ChartPath = "/charts/woocommerce-store", ValuesFiles = [OperatorValues],
             BaseDomain = "127.0.0.1.nip.io",
+            ChartVersions = { ["0.2.0"] = "/charts/woocommerce-store-0.2.0.tgz" },
         };
         _cluster = new KubernetesStoreCluster(_api.Client(), new HelmCli(options, NullLogger<HelmCli>.Instance), options, TimeProvider.System);
     }
@@ -107,6 +108,17 @@ public sealed class KubernetesDriverTests : IAsyncLifetime
         Assert.Equal(release.DisplayName, values.GetProperty("store").GetProperty("name").GetString());
         Assert.Equal("ana-bakery.127.0.0.1.nip.io", values.GetProperty("ingress").GetProperty("host").GetString());
         Assert.Equal("store-credentials", values.GetProperty("credentials").GetProperty("existingSecret").GetString());
+    }
+
+    [Fact]
+    public async Task AChartVersionShippedNextToTheCurrentChartIsInstalledFromItsOwnPackage()
+    {
+        AddOurNamespace();
+
+        await _cluster.InstallAsync(new StoreRelease(Store, "Ana", "0.2.0", "ana@example.com"), default);
+        await _cluster.InstallAsync(new StoreRelease(Store, "Ana", "0.1.0", "ana@example.com"), default);
+
+        Assert.Equal(["/charts/woocommerce-store-0.2.0.tgz", "/charts/woocommerce-store"], _helm.Calls().Select(c => c[3]));
     }
 
     [Fact]

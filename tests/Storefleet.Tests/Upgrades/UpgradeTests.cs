@@ -166,12 +166,15 @@ public class UpgradeTests
     [Fact]
     public async Task AResumedRolloutRetriesItsFailedStoresOnceTheCauseIsFixed()
     {
-        await using var app = new TestApp(settings: Fleet.Settings(badShare: 1.0));
+        await using var app = new TestApp(settings: Fleet.Settings(badShare: 1.0, more: new Dictionary<string, string?> { ["Provisioning:Policy:ProvisioningTimeout"] = "00:00:02" }));
         var ana = await app.ClientFor("ana@example.com");
         var admin = await app.ClientFor("root@example.com", Storefleet.Auth.Roles.Admin);
         await app.ReadyStores(ana, 10);
         var started = await admin.StartRollout(new { toVersion = "0.3.0", waves = new[] { 20, 100 } });
         await app.WaitForRollout(started.Id, RolloutState.Paused);
+        // Both stores of the first wave gave up (a store still retrying would pick the fix up by itself).
+        await app.WaitUntil(async db => await db.Stores.CountAsync(s => s.ChartVersion == "0.3.0" && s.Phase == StorePhase.Error && s.DueAt == null) == 2,
+            TimeSpan.FromSeconds(30), "the first wave's stores give up");
 
         app.Service<SimulatedClusterOptions>().ChartVersions["0.3.0"].SetupFailureShare = 0; // the chart was fixed
         (await admin.PostAsync($"/admin/upgrades/{started.Id}/resume", null)).EnsureSuccessStatusCode();
@@ -196,7 +199,7 @@ public class UpgradeTests
         var notToHundred = await (await admin.PostJson("/admin/upgrades", new { toVersion = "0.2.0", waves = new[] { 10, 50 } })).AssertProblem(400);
         var negative = await (await admin.PostJson("/admin/upgrades", new { toVersion = "0.2.0", waves = new[] { 100 }, maxFailures = -1 })).AssertProblem(400);
         var same = await (await admin.PostJson("/admin/upgrades", new { toVersion = "0.2.0", fromVersion = "0.2.0", waves = new[] { 100 } })).AssertProblem(400);
-        var first = await admin.StartRollout(new { toVersion = "0.2.0", waves = new[] { 100 }, pauseBetweenWaves = "00:10:00" });
+        var first = await admin.StartRollout(new { toVersion = "0.2.0", waves = new[] { 50, 100 }, pauseBetweenWaves = "00:10:00" });
         var second = await (await admin.PostJson("/admin/upgrades", new { toVersion = "0.3.0", fromVersion = "0.1.0", waves = new[] { 100 } })).AssertProblem(409);
         var missing = await (await admin.PostAsync($"/admin/upgrades/{Guid.NewGuid()}/pause", null)).AssertProblem(404);
 
