@@ -41,7 +41,7 @@ public static class RolloutDecision
                 if (tally.Done) return new(RolloutStep.RolledBack);
                 if (tally.Failed > 0)
                 {
-                    var reason = $"Rolling back: {tally.Failed} of {tally.Stores} stores are not Ready on their previous version yet: {Describe(tally.Failing)}. " +
+                    var reason = $"Rolling back: {tally.Failed} of {Stores(tally.Stores)} are not Ready on their previous version yet: {Describe(tally.Failing)}. " +
                                  "They keep retrying; fix the cause (see each store's events) or retry them from the admin view.";
                     return reason == rollout.Reason ? new(RolloutStep.Wait) : new(RolloutStep.ReportRollbackFailures, reason);
                 }
@@ -66,9 +66,12 @@ public static class RolloutDecision
     }
 
     private static string FailureReason(Rollout rollout, RolloutWave wave, WaveTally tally) =>
-        $"Paused automatically: {tally.Failed} of {tally.Stores} stores of wave {wave.Index + 1} ({wave.Percent} %) failed at {rollout.ToVersion} " +
+        $"Paused automatically: {tally.Failed} of {Stores(tally.Stores)} of wave {wave.Index + 1} ({wave.Percent} %) failed at {rollout.ToVersion} " +
         $"(at most {rollout.MaxFailures} allowed): {Describe(tally.Failing)}. No store of a later wave was touched. " +
         "Roll back to return the touched stores to their previous version, or fix the cause and resume (failed stores are retried).";
+
+    /// <summary>"1 store", "3 stores".</summary>
+    public static string Stores(int n) => n == 1 ? "1 store" : $"{n} stores";
 
     private static string Describe(IReadOnlyList<string> failing) =>
         failing.Count == 0 ? "(none listed)" : string.Join("; ", failing);

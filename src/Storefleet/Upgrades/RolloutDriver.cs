@@ -134,7 +134,7 @@ public sealed class RolloutDriver(
                     var wave = rollout.Waves.Single(w => w.Index == rollout.CurrentWave + 1);
                     rollout.CurrentWave = wave.Index;
                     rollout.NextWaveAt = null;
-                    rollout.Reason = $"Wave {wave.Index + 1} of {rollout.Waves.Count} ({wave.Percent} %): upgrading {wave.Stores} stores to {rollout.ToVersion}.";
+                    rollout.Reason = $"Wave {wave.Index + 1} of {rollout.Waves.Count} ({wave.Percent} %): upgrading {RolloutDecision.Stores(wave.Stores)} to {rollout.ToVersion}.";
                     wave.State = WaveState.Running;
                     wave.StartedAt = now;
                     wave.DeadlineAt = now + rollout.WaveTimeout;
@@ -148,12 +148,12 @@ public sealed class RolloutDriver(
                         rollout.State = RolloutState.Completed;
                         rollout.FinishedAt = now;
                         var total = rollout.Waves.Sum(w => w.Stores);
-                        rollout.Reason = $"Every wave passed: {total} stores were upgraded to {rollout.ToVersion}.";
+                        rollout.Reason = $"Every wave passed: {RolloutDecision.Stores(total)} upgraded to {rollout.ToVersion}.";
                     }
                     else
                     {
                         rollout.NextWaveAt = now + rollout.PauseBetweenWaves;
-                        rollout.Reason = $"Wave {current.Index + 1} ({current.Percent} %) passed: {tally.Ready} stores are Ready at {rollout.ToVersion}." +
+                        rollout.Reason = $"Wave {current.Index + 1} ({current.Percent} %) passed: {RolloutDecision.Stores(tally.Ready)} Ready at {rollout.ToVersion}." +
                                          (rollout.PauseBetweenWaves > TimeSpan.Zero ? $" The next wave starts at {rollout.NextWaveAt:HH:mm:ss} UTC." : "");
                     }
                     break;
@@ -165,7 +165,7 @@ public sealed class RolloutDriver(
                 case RolloutStep.RolledBack:
                     rollout.State = RolloutState.RolledBack;
                     rollout.FinishedAt = now;
-                    rollout.Reason = $"Rolled back: all {tally.Stores - tally.Gone} touched stores are Ready on their previous version.";
+                    rollout.Reason = $"Rolled back: every touched store ({tally.Stores - tally.Gone}) is Ready on its previous version.";
                     break;
                 case RolloutStep.ReportRollbackFailures:
                     rollout.Reason = next.Reason;

@@ -108,7 +108,7 @@ public static class UpgradesApi
             db.RolloutStores.AddRange(members.Skip(offset).Take(sizes[i]).Select(m => new RolloutStore { RolloutId = rollout.Id, StoreId = m.Id, Wave = i, FromVersion = m.ChartVersion }));
             offset += sizes[i];
         }
-        rollout.Reason = $"Created: {members.Count} stores in {sizes.Length} waves; the first wave starts now.";
+        rollout.Reason = $"Created: {RolloutDecision.Stores(members.Count)} in {sizes.Length} waves; the first wave starts now.";
         audit.Record(db, "upgrade.create", "success", target: (rollout.Id.ToString(), Describe(rollout)),
             detail: $"{members.Count} stores, waves {string.Join("/", body.Waves!)} %, maxFailures {rollout.MaxFailures}, pause {rollout.PauseBetweenWaves}");
         await db.SaveChangesAsync(ct);
@@ -219,7 +219,7 @@ public static class UpgradesApi
             foreach (var wave in rollout.Waves.Where(w => w.State is WaveState.Running)) wave.State = WaveState.Failed;
             rollout.State = RolloutState.RollingBack;
             rollout.FinishedAt = null;
-            rollout.Reason = $"Rolling back, requested by {http.User.Email()}: {changed.Count} stores return to their previous version." +
+            rollout.Reason = $"Rolling back, requested by {http.User.Email()}: {RolloutDecision.Stores(changed.Count)} return to their previous version." +
                              (elsewhere > 0 ? $" {elsewhere} touched stores are in another rollout now and were left alone." : "");
             return changed;
         });
