@@ -15,6 +15,11 @@ public sealed class UpgradeOptions
     public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>Default of a rollout's waveTimeout: a store of a wave not Ready at the new version by then counts as failed.</summary>
     public TimeSpan DefaultWaveTimeout { get; set; } = TimeSpan.FromMinutes(20);
+    /// <summary>
+    /// Passes start at most this often: a wave of hundreds of stores changes many times a second, and one tally per
+    /// interval sees all of it. Costs at most this much latency per gate.
+    /// </summary>
+    public TimeSpan MinPassInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>
@@ -47,6 +52,7 @@ public sealed class RolloutDriver(
             while (!stoppingToken.IsCancellationRequested)
             {
                 var wait = options.Value.IdlePoll;
+                var started = clock.GetTimestamp();
                 try
                 {
                     if (await PassAsync(stoppingToken) is { } at)
@@ -61,6 +67,8 @@ public sealed class RolloutDriver(
                     wait = TimeSpan.FromSeconds(1);
                 }
                 if (wait > TimeSpan.Zero) await _wake.WaitAsync(wait, stoppingToken);
+                var since = clock.GetElapsedTime(started);
+                if (since < options.Value.MinPassInterval) await Task.Delay(options.Value.MinPassInterval - since, clock, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

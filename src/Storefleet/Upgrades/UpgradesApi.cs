@@ -114,7 +114,7 @@ public static class UpgradesApi
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         RolloutDriver.Nudge(feed, rollout.Id);
-        return TypedResults.Accepted($"/admin/upgrades/{rollout.Id}", await ResponseAsync(db, rollout, ct));
+        return TypedResults.Accepted($"/admin/upgrades/{rollout.Id}", await ResponseAsync(db, rollout, clock.GetUtcNow().UtcDateTime, ct));
     }
 
     private static Dictionary<string, string[]> Validate(CreateRolloutRequest body, ChartCatalog catalog)
@@ -141,18 +141,18 @@ public static class UpgradesApi
 
     private static string Clip(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
-    private static async Task<Ok<RolloutList>> ListRollouts(StorefleetDb db, CancellationToken ct)
+    private static async Task<Ok<RolloutList>> ListRollouts(StorefleetDb db, TimeProvider clock, CancellationToken ct)
     {
         var rollouts = await db.Rollouts.AsNoTracking().Include(r => r.Waves).OrderByDescending(r => r.CreatedAt).Take(20).ToListAsync(ct);
         var items = new List<RolloutResponse>();
-        foreach (var r in rollouts) items.Add(await ResponseAsync(db, r, ct));
+        foreach (var r in rollouts) items.Add(await ResponseAsync(db, r, clock.GetUtcNow().UtcDateTime, ct));
         return TypedResults.Ok(new RolloutList(items));
     }
 
-    private static async Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> GetRollout(Guid id, StorefleetDb db, CancellationToken ct)
+    private static async Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> GetRollout(Guid id, StorefleetDb db, TimeProvider clock, CancellationToken ct)
     {
         var rollout = await db.Rollouts.AsNoTracking().Include(r => r.Waves).SingleOrDefaultAsync(r => r.Id == id, ct);
-        return rollout is null ? NotFound(id) : TypedResults.Ok(await ResponseAsync(db, rollout, ct));
+        return rollout is null ? NotFound(id) : TypedResults.Ok(await ResponseAsync(db, rollout, clock.GetUtcNow().UtcDateTime, ct));
     }
 
     private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Pause(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreChangeFeed feed, StoreQueueSignal queue, HttpContext http, CancellationToken ct) =>
@@ -260,16 +260,15 @@ public static class UpgradesApi
             }
             if (outcome is List<(Guid, Guid)> changed) RolloutStores.Announce(changed, queue, feed);
             RolloutDriver.Nudge(feed, id);
-            return TypedResults.Ok(await ResponseAsync(db, rollout, ct));
+            return TypedResults.Ok(await ResponseAsync(db, rollout, clock.GetUtcNow().UtcDateTime, ct));
         }
     }
 
     private static string Describe(Rollout r) => $"{r.FromVersion ?? "*"} -> {r.ToVersion}";
 
-    private static async Task<RolloutResponse> ResponseAsync(StorefleetDb db, Rollout rollout, CancellationToken ct)
+    private static async Task<RolloutResponse> ResponseAsync(StorefleetDb db, Rollout rollout, DateTime now, CancellationToken ct)
     {
         var members = await RolloutStores.MembersAsync(db, rollout.Id, wave: null, touchedOnly: false, ct);
-        var now = DateTime.UtcNow;
         var waves = new List<WaveResponse>();
         foreach (var wave in rollout.Waves.OrderBy(w => w.Index))
         {
