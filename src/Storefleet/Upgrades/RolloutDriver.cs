@@ -133,7 +133,8 @@ public sealed class RolloutDriver(
             if (next.Step == RolloutStep.Wait) return next.WakeAt;
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            rollout.Revision++;
+            // The fence: only the revision we decided on may move on. A driver that raced us finds it gone and starts over.
+            if (!await RolloutStores.FenceAsync(db, rollout, ct)) continue;
             rollout.UpdatedAt = now;
             List<(Guid, Guid)> changed = [];
             switch (next.Step)
@@ -181,7 +182,6 @@ public sealed class RolloutDriver(
             }
             try
             {
-                // The fence: this UPDATE matches only the revision we read. A driver that raced us gets no row and starts over.
                 await db.SaveChangesAsync(ct);
                 if (next.Step == RolloutStep.StartWave)
                 {

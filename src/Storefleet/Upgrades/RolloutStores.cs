@@ -74,6 +74,23 @@ public static class RolloutStores
         return [.. changed.Select(c => (c.Id, c.OwnerId))];
     }
 
+    /// <summary>
+    /// Takes the rollout for the caller's transaction, before anything else is written: a conditional bump of the revision
+    /// it was read at. False when another transition (a driver's, an administrator's) happened since: read again. Taking
+    /// the rollout row first in every transition also means a driver and an administrator never lock rows in opposite
+    /// orders. The tracked rollout is then saved against the new revision.
+    /// </summary>
+    public static async Task<bool> FenceAsync(StorefleetDb db, Rollout rollout, CancellationToken ct)
+    {
+        var seen = rollout.Revision;
+        if (await db.Rollouts.Where(r => r.Id == rollout.Id && r.Revision == seen)
+                .ExecuteUpdateAsync(r => r.SetProperty(x => x.Revision, seen + 1), ct) != 1) return false;
+        var revision = db.Entry(rollout).Property(x => x.Revision);
+        revision.OriginalValue = seen + 1;
+        revision.CurrentValue = seen + 2;
+        return true;
+    }
+
     /// <summary>Gives the rollout's stores back (a finished rollout claims none).</summary>
     public static Task ReleaseClaimsAsync(StorefleetDb db, Guid rolloutId, CancellationToken ct) =>
         db.Stores.Where(s => s.RolloutId == rolloutId).ExecuteUpdateAsync(s => s.SetProperty(x => x.RolloutId, (Guid?)null), ct);

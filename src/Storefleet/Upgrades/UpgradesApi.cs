@@ -240,13 +240,17 @@ public static class UpgradesApi
             if (rollout is null) return NotFound(id);
             var now = clock.GetUtcNow().UtcDateTime;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (!await RolloutStores.FenceAsync(db, rollout, ct))
+            {
+                if (attempt < 5) continue;
+                return TypedResults.Problem(title: "The rollout is busy", detail: "The rollout changed while this request was applied. Try again.", statusCode: StatusCodes.Status409Conflict);
+            }
             var outcome = await act(rollout, now);
             if (outcome is string refusal)
             {
                 await tx.RollbackAsync(ct);
                 return TypedResults.Problem(title: $"Cannot {action} this rollout", detail: refusal, statusCode: StatusCodes.Status409Conflict);
             }
-            rollout.Revision++;
             rollout.UpdatedAt = now;
             audit.Record(db, $"upgrade.{action}", "success", target: (id.ToString(), Describe(rollout)));
             try
