@@ -41,9 +41,11 @@ public static class RolloutStores
             else if (IsReadyAt(m.Store, wanted(m))) ready++;
             else if (m.Store.Phase == StorePhase.Error || deadline < now) failing.Add(m);
         }
-        var shown = failing.Take(5).Select(f => f.StoreId).ToList();
-        var messages = shown.Count == 0 ? [] : await db.Stores.AsNoTracking().Where(s => shown.Contains(s.Id)).ToListAsync(ct);
-        var described = messages.Select(s => $"{s.Slug} ({s.Phase}: {s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message ?? "no status yet"})").ToList();
+        var shown = failing.Take(5).ToList();
+        var ids = shown.Select(f => f.StoreId).ToList();
+        var messages = ids.Count == 0 ? [] : await db.Stores.AsNoTracking().Where(s => ids.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message, ct);
+        // The phase this tally counted; the message is read a moment later and may be newer (the store keeps retrying).
+        var described = shown.Select(f => $"{f.Store!.Slug} ({f.Store.Phase}: {messages.GetValueOrDefault(f.StoreId) ?? "no status yet"})").ToList();
         if (failing.Count > shown.Count) described.Add($"and {failing.Count - shown.Count} more");
         return new WaveTally(members.Count, ready, failing.Count, gone, described);
     }

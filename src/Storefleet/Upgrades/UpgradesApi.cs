@@ -39,7 +39,7 @@ public static class UpgradesApi
             .WithSummary("Roll a store chart version out to the fleet in health-gated waves")
             .WithDescription("`waves` are cumulative percentages of the eligible stores (those wanting `fromVersion`, or any version but `toVersion`, and in no other rollout), ending at 100. " +
                              "A wave starts once every store of the one before is Ready on the new version; more than `maxFailures` failed stores pause the rollout.");
-        admin.MapGet("/upgrades", ListRollouts).WithSummary("Rollouts, newest first");
+        admin.MapGet("/upgrades", ListRollouts).WithSummary("The latest 20 rollouts, newest first");
         admin.MapGet("/upgrades/{id:guid}", GetRollout).WithSummary("One rollout, with its waves and failing stores");
         admin.MapPost("/upgrades/{id:guid}/pause", Pause).WithSummary("Stop starting new waves (stores already upgrading carry on)");
         admin.MapPost("/upgrades/{id:guid}/resume", Resume).WithSummary("Carry on a paused rollout; the failed stores of its wave are retried");

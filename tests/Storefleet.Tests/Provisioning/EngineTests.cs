@@ -283,11 +283,14 @@ public class EngineTests
         var ana = await app.ClientFor("ana@example.com");
         var store = await (await ana.PostJson("/stores", new { name = "Counted" })).Read<StoreResponse>(HttpStatusCode.Accepted);
         await app.WaitForPhase(store.Id, StorePhase.Ready);
-        await Task.Delay(500); // one gauge refresh
+        // The gauges are refreshed periodically (and are process-wide: other tests' apps refresh them too): poll.
+        var metrics = "";
+        await app.WaitUntil(async _ =>
+        {
+            metrics = await app.CreateClient().GetStringAsync("/metrics");
+            return System.Text.RegularExpressions.Regex.IsMatch(metrics, "storefleet_stores\\{phase=\"Ready\"\\} [1-9]");
+        }, TimeSpan.FromSeconds(20), "the stores gauge counts the Ready store");
 
-        var metrics = await app.CreateClient().GetStringAsync("/metrics");
-
-        Assert.Matches("storefleet_stores\\{phase=\"Ready\"\\} [1-9]", metrics);
         Assert.Contains("storefleet_provisioning_duration_seconds_count", metrics);
         Assert.Contains("storefleet_queue_depth", metrics);
         Assert.Contains("storefleet_queue_lag_seconds", metrics);

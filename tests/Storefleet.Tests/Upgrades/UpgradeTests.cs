@@ -35,6 +35,10 @@ public class UpgradeTests
         var requested = await db.StoreEvents.Where(e => e.Reason == "UpgradeRequested").GroupBy(e => e.StoreId).Select(g => g.Count()).ToListAsync();
         Assert.Equal(300, requested.Count);
         Assert.All(requested, n => Assert.Equal(1, n));
+        var metrics = await app.CreateClient().GetStringAsync("/metrics");
+        Assert.Matches("storefleet_upgrade_stores_upgraded_total [1-9]", metrics);
+        Assert.Matches("storefleet_upgrade_wave_duration_seconds_count [1-9]", metrics);
+        Assert.Contains("storefleet_rollouts{state=\"Completed\"}", metrics);
         var versions = await admin.GetFromJsonAsync<ChartVersionsResponse>("/admin/chart-versions", Json.Options);
         Assert.Equal(300, versions!.Items.Single(v => v.Version == "0.2.0").Stores);
         Assert.Equal(0, versions.Items.Single(v => v.Version == "0.1.0").Stores);
@@ -56,7 +60,7 @@ public class UpgradeTests
         var paused = await admin.Rollout(started.Id);
 
         Assert.Contains("Paused automatically", paused.Reason);
-        Assert.Contains("Setup job failed", paused.Reason);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(paused.Reason, @"shop-\d+ \(Error: "), paused.Reason); // the failing store, by address, with its last message
         Assert.Equal([WaveState.Failed, WaveState.Pending, WaveState.Pending], paused.Waves.Select(w => w.State));
         Assert.NotEmpty(paused.Waves[0].FailingStores);
         await using (var db = app.NewDb())
