@@ -5,6 +5,7 @@ using Storefleet.Api;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Observability;
 using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
@@ -29,6 +30,7 @@ builder.AddRateLimits();
 builder.AddAudit();
 builder.AddRetention();
 builder.AddObservability();
+builder.AddNotifications();
 builder.AddProvisioning();
 builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
 

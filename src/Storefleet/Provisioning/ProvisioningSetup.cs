@@ -49,13 +49,10 @@ public static class ProvisioningSetup
         services.Configure<OrphanOptions>(config.GetSection("Provisioning:Orphans"));
         services.Configure<MetricsOptions>(config.GetSection("Provisioning:Metrics"));
         services.AddSingleton(config.GetSection("Provisioning:Policy").Get<ReconcilePolicy>() ?? new ReconcilePolicy());
-        services.AddSingleton<StoreQueueSignal>();
-        services.AddSingleton<StoreChangeFeed>();
         services.AddSingleton<StoreQueue>();
         services.AddSingleton<StoreReconciler>();
         services.AddSingleton<ProvisioningMetrics>();
         AddCluster(builder, roles);
-        StoreNotifications.Add(builder);
 
         if (roles.Worker)
         {

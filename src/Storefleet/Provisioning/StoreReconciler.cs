@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Cluster;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Secrets;
 using Storefleet.Stores;
 
@@ -27,7 +28,7 @@ public sealed class WorkerOptions
 /// </summary>
 public sealed class StoreReconciler(
     IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
-    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, IOptions<StoreOptions> storeOptions,
+    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, IStoreNotifier notifier, IOptions<StoreOptions> storeOptions,
     ILogger<StoreReconciler> log)
 {
     private enum StepOutcome { Continue, Scheduled, Forgotten }
@@ -211,7 +212,7 @@ public sealed class StoreReconciler(
             await db.SaveChangesAsync(ct);
             foreach (var e in pending) db.Entry(e).State = EntityState.Detached;
             pending.Clear();
-            changes.Publish(store.OwnerId, store.Id);
+            notifier.StoreChanged(store.OwnerId, store.Id);
             return true;
         }
         catch (DbUpdateConcurrencyException)
@@ -223,7 +224,7 @@ public sealed class StoreReconciler(
             var now = clock.GetUtcNow().UtcDateTime;
             await db.Stores.Where(s => s.Id == store.Id && s.LeaseOwner == owner)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);
-            changes.Publish(store.OwnerId, store.Id);
+            notifier.StoreChanged(store.OwnerId, store.Id);
             return false;
         }
     }

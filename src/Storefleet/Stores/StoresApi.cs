@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
-using Storefleet.Provisioning;
+using Storefleet.Notifications;
 using Storefleet.RateLimiting;
 using Storefleet.Secrets;
 
@@ -51,7 +51,7 @@ public static class StoresApi
         CreateStoreRequest body,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ClaimsPrincipal principal, StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json,
-        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        AuditLog audit, TimeProvider clock, IStoreNotifier notifier)
     {
         var errors = new Dictionary<string, string[]>();
         if (StoreRules.NameProblems(body.Name) is { Length: > 0 } nameProblems) errors["name"] = nameProblems;
@@ -149,8 +149,8 @@ public static class StoresApi
                 db.ChangeTracker.Clear();
                 continue;
             }
-            queue.Wake();
-            changes.Publish(ownerId, store.Id);
+            notifier.WakeWorkers();
+            notifier.StoreChanged(ownerId, store.Id);
             return TypedResults.Accepted($"/stores/{store.Id}", response);
         }
     }
@@ -180,11 +180,11 @@ public static class StoresApi
     }
 
     private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> DeleteStore(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         // Only the first request flips the store to Deleting; repeating it is a no-op that still answers 202.
-        var (store, _) = await ChangeSpecAsync(db, audit, queue, changes, id, principal.UserId(),
+        var (store, _) = await ChangeSpecAsync(db, audit, notifier, id, principal.UserId(),
             when: s => s.DeletionRequestedAt == null,
             set: s => s
                 .SetProperty(x => x.DeletionRequestedAt, now)
@@ -202,7 +202,7 @@ public static class StoresApi
     /// Returns the store as it is now (null if the caller has no such store) and whether it changed.
     /// </summary>
     private static async Task<(Store? Store, bool Changed)> ChangeSpecAsync(
-        StorefleetDb db, AuditLog audit, StoreQueueSignal queue, StoreChangeFeed changes, Guid id, Guid? ownerId,
+        StorefleetDb db, AuditLog audit, IStoreNotifier notifier, Guid id, Guid? ownerId,
         Expression<Func<Store, bool>> when, Action<UpdateSettersBuilder<Store>> set, StoreEvent happened, string action)
     {
         await using var tx = await db.Database.BeginTransactionAsync();
@@ -219,8 +219,8 @@ public static class StoresApi
         audit.Record(db, action, "success", target: (id.ToString(), store.Name));
         await db.SaveChangesAsync();
         await tx.CommitAsync();
-        queue.Wake();
-        changes.Publish(store.OwnerId, id);
+        notifier.WakeWorkers();
+        notifier.StoreChanged(store.OwnerId, id);
         return (store, true);
     }
 
@@ -240,16 +240,16 @@ public static class StoresApi
     }
 
     private static Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes) =>
-        Retry(id, principal.UserId(), db, audit, clock, queue, changes);
+        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier) =>
+        Retry(id, principal.UserId(), db, audit, clock, notifier);
 
     /// <summary>Retries a store in Error: the caller's own (<paramref name="ownerId"/>), or any store for an administrator (null).</summary>
     internal static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> Retry(
-        Guid id, Guid? ownerId, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        Guid id, Guid? ownerId, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         // A new generation: the engine re-applies the release (which re-runs the setup job) under a fresh deadline.
-        var (store, retried) = await ChangeSpecAsync(db, audit, queue, changes, id, ownerId,
+        var (store, retried) = await ChangeSpecAsync(db, audit, notifier, id, ownerId,
             when: s => s.Phase == StorePhase.Error && s.DeletionRequestedAt == null,
             set: s => s
                 .SetProperty(x => x.Phase, StorePhase.Pending)
