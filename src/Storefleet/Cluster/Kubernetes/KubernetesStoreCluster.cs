@@ -369,7 +369,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         var result = await helm.RunAsync(HelmReleases.Status(store), ct);
         if (result.ExitCode == 0) return HelmReleases.ParseStatus(result.Stdout);
         if (HelmReleases.IsNotFound(result.Stderr)) return ReleaseInfo.None;
-        throw new ClusterException("HelmStatusFailed", $"helm status failed: {HelmCli.FirstLine(result.Stderr)}");
+        throw new ClusterException("HelmStatusFailed", $"helm status failed: {HelmCli.ErrorMessage(result.Stderr)}");
     }
 
     /// <summary>Everything secret a store needs, generated once: database and admin passwords, and WordPress'
