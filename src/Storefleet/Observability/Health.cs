@@ -9,6 +9,8 @@ public static class Health
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks().AddCheck<DatabaseReachable>("database", tags: ["ready"]);
+        // The registry the platform's own metrics go to: the process-wide default here; a test app gets one of its own.
+        builder.Services.AddSingleton(Metrics.DefaultRegistry);
         // Observability:MetricsPort: /metrics gets a listener of its own on that port, which the
         // platform chart's Service exposes inside the cluster and its Ingress never routes to; the
         // public port then has no /metrics at all. Unset (a laptop): /metrics on the main port.
@@ -22,7 +24,7 @@ public static class Health
     {
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
-        if (MetricsPort(app.Configuration) is null) app.MapMetrics("/metrics");
+        if (MetricsPort(app.Configuration) is null) app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
         return app;
     }
 

@@ -236,7 +236,8 @@ public class EngineTests
         var removed = await app.Service<OrphanCollector>().CollectAsync(CancellationToken.None);
 
         Assert.Equal(["store-forgotten"], removed);
-        await Task.Delay(200); // namespace termination in the twin
+        // The twin terminates namespaces after a delay (100 ms here): poll for it.
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); sim.LiveNamespaces().Count() > 2 && DateTime.UtcNow < deadline;) await Task.Delay(20);
         Assert.Equal(["store-alive", "store-too-young"], sim.LiveNamespaces().Order());
         await using var db = app.NewDb();
         var audit = await db.AuditLog.SingleAsync(a => a.Action == "namespace.orphan.removed");
@@ -286,9 +287,14 @@ public class EngineTests
         var ana = await app.ClientFor("ana@example.com");
         var store = await (await ana.PostJson("/stores", new { name = "Counted" })).Read<StoreResponse>(HttpStatusCode.Accepted);
         await app.WaitForPhase(store.Id, StorePhase.Ready);
-        await Task.Delay(500); // one gauge refresh
 
-        var metrics = await app.CreateClient().GetStringAsync("/metrics");
+        // The gauges are refreshed every 200 ms here: poll until one refresh has seen the Ready store.
+        var metrics = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            metrics = await app.CreateClient().GetStringAsync("/metrics");
+            if (System.Text.RegularExpressions.Regex.IsMatch(metrics, "storefleet_stores\\{phase=\"Ready\"\\} [1-9]")) break;
+        }
 
         Assert.Matches("storefleet_stores\\{phase=\"Ready\"\\} [1-9]", metrics);
         Assert.Contains("storefleet_provisioning_duration_seconds_count", metrics);

@@ -49,7 +49,6 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
     /// <summary>The RoleBinding the worker creates in each store namespace (to <see cref="KubernetesClusterOptions.StoreRole"/>).</summary>
     public const string WorkerRoleBinding = "storefleet-worker";
 
-    public string Kind => "kubernetes";
 
     public async Task<StoreObservation> ObserveAsync(StoreRef store, CancellationToken ct)
     {
