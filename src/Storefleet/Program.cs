@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Prometheus;
 using Storefleet.Admin;
 using Storefleet.Api;
 using Storefleet.Audit;
@@ -32,7 +31,7 @@ builder.AddRetention();
 builder.AddObservability();
 builder.AddNotifications();
 builder.AddProvisioning();
-builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
+builder.AddStores();
 
 var app = builder.Build();
 
@@ -41,7 +40,7 @@ await app.Services.SeedAdminAsync();
 app.Services.GetRequiredService<PlatformInfo>().LogAtStartup(app.Logger);
 
 app.UseApiDefaults();
-app.UseHttpMetrics();
+app.UseRequestMetrics();
 app.UseAuthentication();
 app.UseAuthorization();
 

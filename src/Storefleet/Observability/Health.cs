@@ -9,13 +9,20 @@ public static class Health
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks().AddCheck<DatabaseReachable>("database", tags: ["ready"]);
-        // The registry the platform's own metrics go to: the process-wide default here; a test app gets one of its own.
+        // The registry every metric of the platform goes to (and /metrics shows): the process-wide default here;
+        // a test app replaces it with one of its own, so that tests running at once do not move each other's counters.
         builder.Services.AddSingleton(Metrics.DefaultRegistry);
+        var exported = new ExportedRegistry();
+        builder.Services.AddSingleton(exported);
         // Observability:MetricsPort: /metrics gets a listener of its own on that port, which the
         // platform chart's Service exposes inside the cluster and its Ingress never routes to; the
         // public port then has no /metrics at all. Unset (a laptop): /metrics on the main port.
         if (MetricsPort(builder.Configuration) is { } port)
-            builder.Services.AddMetricServer(o => o.Port = (ushort)port);
+            builder.Services.AddMetricServer(o =>
+            {
+                o.Port = (ushort)port;
+                o.ConfigureExporter = settings => settings.Registry = exported.Registry;
+            });
         return builder;
     }
 
@@ -24,8 +31,24 @@ public static class Health
     {
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
-        if (MetricsPort(app.Configuration) is null) app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
+        var registry = app.Services.GetRequiredService<CollectorRegistry>();
+        app.Services.GetRequiredService<ExportedRegistry>().Registry = registry;
+        if (MetricsPort(app.Configuration) is null) app.MapMetrics("/metrics", registry);
         return app;
+    }
+
+    /// <summary>Request counts and durations, by endpoint, into the platform's registry.</summary>
+    public static WebApplication UseRequestMetrics(this WebApplication app)
+    {
+        var registry = app.Services.GetRequiredService<CollectorRegistry>();
+        app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(registry)));
+        return app;
+    }
+
+    /// <summary>The registry the metrics port serves, known once the app is built (the port's server starts after that).</summary>
+    private sealed class ExportedRegistry
+    {
+        public CollectorRegistry Registry { get; set; } = Metrics.DefaultRegistry;
     }
 
     private static int? MetricsPort(IConfiguration configuration)
