@@ -37,7 +37,6 @@ var app = builder.Build();
 
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true)) await app.Services.MigrateDatabaseAsync();
 await app.Services.SeedAdminAsync();
-app.Services.GetRequiredService<PlatformInfo>().LogAtStartup(app.Logger);
 
 app.UseApiDefaults();
 app.UseRequestMetrics();
@@ -46,7 +45,7 @@ app.UseAuthorization();
 
 app.MapObservability();
 app.MapPlatform();
-if (app.Services.GetRequiredService<PlatformRoles>().Api)
+if (app.Services.GetRequiredService<ProcessRoles>().Api)
 {
     app.MapAuth();
     app.MapMe();

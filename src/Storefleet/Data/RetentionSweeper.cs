@@ -106,7 +106,7 @@ public static class RetentionSetup
         builder.Services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))
             .Validate(o => { RetentionSweeper.Validate(o); return true; }).ValidateOnStart();
         builder.Services.AddSingleton<RetentionSweeper>();
-        if (PlatformRoles.From(builder.Configuration).Api)
+        if (ProcessRoles.From(builder.Configuration).Api)
             builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
         return builder;
     }
