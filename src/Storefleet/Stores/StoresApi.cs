@@ -1,15 +1,9 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
-using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
-using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
