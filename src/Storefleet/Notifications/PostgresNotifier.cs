@@ -49,9 +49,13 @@ public sealed class PostgresNotifier : StoreNotifier, IHostedService, IAsyncDisp
         await _loops.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
+    // The host may dispose its services before or without stopping this one (a test app torn down while
+    // starting): cancel rather than dispose the token source, so a late StopAsync still works; it holds no
+    // timer or wait handle, so nothing leaks.
     public async ValueTask DisposeAsync()
     {
-        _stopping.Dispose();
+        await _stopping.CancelAsync();
+        await _loops.ContinueWith(_ => { }, TaskScheduler.Default);
         await _notify.DisposeAsync();
     }
 
