@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Data;
-using Storefleet.Provisioning;
-using Storefleet.Stores;
+using Storefleet.Notifications;
 
 namespace Storefleet.Upgrades;
 
@@ -30,10 +29,10 @@ public sealed class UpgradeOptions
 /// and no wave is ever started twice.
 /// </summary>
 public sealed class RolloutDriver(
-    IDbContextFactory<StorefleetDb> databases, StoreChangeFeed feed, StoreQueueSignal queue, TimeProvider clock,
+    IDbContextFactory<StorefleetDb> databases, StoreChangeFeed feed, IStoreNotifier notifier, TimeProvider clock,
     IOptions<UpgradeOptions> options, UpgradeMetrics metrics, ILogger<RolloutDriver> log) : BackgroundService
 {
-    /// <summary>The owner id rollout actions are announced under on the store-change feed (no tenant has it): it wakes every driver.</summary>
+    /// <summary>The owner id rollout actions are announced under as a store change (no tenant has it): it wakes every driver.</summary>
     public static readonly Guid Signal = new("00000000-0000-0000-0000-0000000f1ee7");
 
     // The same coalescing wake-up the store workers use: many changes while a pass runs count as one more pass.
@@ -41,8 +40,8 @@ public sealed class RolloutDriver(
     // Stores of running waves and rollbacks: a change of one of them may open a gate. Replaced, never mutated.
     private volatile HashSet<Guid> _watched = [];
 
-    /// <summary>Wakes the drivers of every process (through the store-change feed's bridge).</summary>
-    public static void Nudge(StoreChangeFeed feed, Guid rolloutId) => feed.Publish(Signal, rolloutId);
+    /// <summary>Wakes the drivers of every process (the notifier carries it like a store change).</summary>
+    public static void Nudge(IStoreNotifier notifier, Guid rolloutId) => notifier.StoreChanged(Signal, rolloutId);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -83,7 +82,7 @@ public sealed class RolloutDriver(
     // Runs on the publisher's thread (every store change of the process): a set lookup and at most one channel write.
     private void OnChange(Guid owner, Guid store)
     {
-        if (owner == Signal || _watched.Contains(store)) _wake.WakeLocal();
+        if (owner == Signal || _watched.Contains(store)) _wake.Wake();
     }
 
     /// <summary>One look at every rollout in motion. Returns when the earliest of them wants to be looked at again.</summary>
@@ -200,7 +199,7 @@ public sealed class RolloutDriver(
             {
                 continue; // someone else made a transition: read again
             }
-            RolloutStores.Announce(changed, queue, feed);
+            RolloutStores.Announce(changed, notifier);
             Record(rollout, next.Step, tally, current);
             log.LogInformation("Rollout {Rollout} to {Version}: {Step}. {Reason}", id, rollout.ToVersion, next.Step, rollout.Reason);
         }

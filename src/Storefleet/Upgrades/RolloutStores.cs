@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Stores;
 
 namespace Storefleet.Upgrades;
@@ -98,14 +99,14 @@ public static class RolloutStores
         db.Stores.Where(s => s.RolloutId == rolloutId).ExecuteUpdateAsync(s => s.SetProperty(x => x.RolloutId, (Guid?)null), ct);
 
     /// <summary>Wakes the provisioning workers and tells live streams (and rollout drivers) that these stores changed.</summary>
-    public static void Announce(IEnumerable<(Guid Id, Guid OwnerId)> changed, Provisioning.StoreQueueSignal queue, StoreChangeFeed feed)
+    public static void Announce(IEnumerable<(Guid Id, Guid OwnerId)> changed, IStoreNotifier notifier)
     {
         var any = false;
         foreach (var (id, owner) in changed)
         {
-            feed.Publish(owner, id);
+            notifier.StoreChanged(owner, id);
             any = true;
         }
-        if (any) queue.Wake();
+        if (any) notifier.WakeWorkers();
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
-using Storefleet.Provisioning;
+using Storefleet.Notifications;
 using Storefleet.Stores;
 
 namespace Storefleet.Upgrades;
@@ -59,7 +59,7 @@ public static class UpgradesApi
     }
 
     private static async Task<Results<Accepted<RolloutResponse>, ValidationProblem, ProblemHttpResult>> CreateRollout(
-        CreateRolloutRequest body, StorefleetDb db, ChartCatalog catalog, AuditLog audit, TimeProvider clock, StoreChangeFeed feed,
+        CreateRolloutRequest body, StorefleetDb db, ChartCatalog catalog, AuditLog audit, TimeProvider clock, IStoreNotifier notifier,
         Microsoft.Extensions.Options.IOptions<UpgradeOptions> options, HttpContext http, CancellationToken ct)
     {
         var errors = Validate(body, catalog);
@@ -113,7 +113,7 @@ public static class UpgradesApi
             detail: $"{members.Count} stores, waves {string.Join("/", body.Waves!)} %, maxFailures {rollout.MaxFailures}, pause {rollout.PauseBetweenWaves}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        RolloutDriver.Nudge(feed, rollout.Id);
+        RolloutDriver.Nudge(notifier, rollout.Id);
         return TypedResults.Accepted($"/admin/upgrades/{rollout.Id}", await ResponseAsync(db, rollout, clock.GetUtcNow().UtcDateTime, ct));
     }
 
@@ -155,8 +155,8 @@ public static class UpgradesApi
         return rollout is null ? NotFound(id) : TypedResults.Ok(await ResponseAsync(db, rollout, clock.GetUtcNow().UtcDateTime, ct));
     }
 
-    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Pause(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreChangeFeed feed, StoreQueueSignal queue, HttpContext http, CancellationToken ct) =>
-        ActAsync(id, "pause", db, audit, clock, feed, queue, ct, (rollout, _) =>
+    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Pause(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier, HttpContext http, CancellationToken ct) =>
+        ActAsync(id, "pause", db, audit, clock, notifier, ct, (rollout, _) =>
         {
             if (rollout.State != RolloutState.Running) return Task.FromResult<object?>($"Only a Running rollout can be paused; this one is {rollout.State}.");
             rollout.State = RolloutState.Paused;
@@ -164,8 +164,8 @@ public static class UpgradesApi
             return Task.FromResult<object?>(null);
         });
 
-    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Resume(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreChangeFeed feed, StoreQueueSignal queue, HttpContext http, CancellationToken ct) =>
-        ActAsync(id, "resume", db, audit, clock, feed, queue, ct, async (rollout, now) =>
+    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Resume(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier, HttpContext http, CancellationToken ct) =>
+        ActAsync(id, "resume", db, audit, clock, notifier, ct, async (rollout, now) =>
         {
             if (rollout.State != RolloutState.Paused) return $"Only a Paused rollout can be resumed; this one is {rollout.State}.";
             rollout.State = RolloutState.Running;
@@ -186,8 +186,8 @@ public static class UpgradesApi
             return null;
         });
 
-    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Abort(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreChangeFeed feed, StoreQueueSignal queue, HttpContext http, CancellationToken ct) =>
-        ActAsync(id, "abort", db, audit, clock, feed, queue, ct, async (rollout, now) =>
+    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Abort(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier, HttpContext http, CancellationToken ct) =>
+        ActAsync(id, "abort", db, audit, clock, notifier, ct, async (rollout, now) =>
         {
             if (!rollout.IsActive) return $"Only a rollout in progress can be aborted; this one is {rollout.State}.";
             rollout.State = RolloutState.Aborted;
@@ -197,8 +197,8 @@ public static class UpgradesApi
             return null;
         });
 
-    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Rollback(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreChangeFeed feed, StoreQueueSignal queue, HttpContext http, CancellationToken ct) =>
-        ActAsync(id, "rollback", db, audit, clock, feed, queue, ct, async (rollout, now) =>
+    private static Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> Rollback(Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier, HttpContext http, CancellationToken ct) =>
+        ActAsync(id, "rollback", db, audit, clock, notifier, ct, async (rollout, now) =>
         {
             if (rollout.State is RolloutState.RollingBack or RolloutState.RolledBack) return $"This rollout is {rollout.State} already.";
             // Take back the touched stores released when it finished (Completed, Aborted), unless another rollout has them now.
@@ -230,7 +230,7 @@ public static class UpgradesApi
     /// revision so that it never interleaves with a driver's transition (a race is retried from a fresh read).
     /// </summary>
     private static async Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> ActAsync(
-        Guid id, string action, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreChangeFeed feed, StoreQueueSignal queue, CancellationToken ct,
+        Guid id, string action, StorefleetDb db, AuditLog audit, TimeProvider clock, IStoreNotifier notifier, CancellationToken ct,
         Func<Rollout, DateTime, Task<object?>> act)
     {
         for (var attempt = 1; ; attempt++)
@@ -262,8 +262,8 @@ public static class UpgradesApi
             {
                 continue;
             }
-            if (outcome is List<(Guid, Guid)> changed) RolloutStores.Announce(changed, queue, feed);
-            RolloutDriver.Nudge(feed, id);
+            if (outcome is List<(Guid, Guid)> changed) RolloutStores.Announce(changed, notifier);
+            RolloutDriver.Nudge(notifier, id);
             return TypedResults.Ok(await ResponseAsync(db, rollout, clock.GetUtcNow().UtcDateTime, ct));
         }
     }

@@ -10,7 +10,7 @@ public static class UpgradesSetup
         builder.Services.Configure<UpgradeOptions>(builder.Configuration.GetSection("Upgrades"));
         builder.Services.AddSingleton<ChartCatalog>();
         builder.Services.AddSingleton<UpgradeMetrics>();
-        if (PlatformRoles.From(builder.Configuration).Worker)
+        if (ProcessRoles.From(builder.Configuration).Worker)
         {
             builder.Services.AddSingleton<RolloutDriver>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<RolloutDriver>());
