@@ -84,7 +84,7 @@ static class Bench
         var readyAt = clock.Elapsed;
         await Execute(pg, """
             UPDATE "Stores" SET "DeletionRequestedAt" = now(), "Phase" = 'Deleting', "Generation" = "Generation" + 1, "DueAt" = now(), "UpdatedAt" = now()
-            WHERE "Slug" LIKE '{prefix}-%'; SELECT pg_notify('storefleet_queue', '');
+            WHERE "Slug" LIKE '{prefix}-%'; SELECT pg_notify('storefleet_queue', 'bench');
             """.Replace("{prefix}", prefix));
         await WaitUntil(pg, $"SELECT count(*) FROM \"Stores\" WHERE \"Slug\" LIKE '{prefix}-%'", 0, TimeSpan.FromMinutes(5), "deleted");
         var total = clock.Elapsed;
@@ -147,7 +147,7 @@ static class Bench
             db.Stores.AddRange(stores);
             await db.SaveChangesAsync();
         }
-        await Execute(pg, "SELECT pg_notify('storefleet_queue', '')");
+        await Execute(pg, "SELECT pg_notify('storefleet_queue', 'bench')");
         return [.. stores.Select(s => s.Id)];
     }
 
