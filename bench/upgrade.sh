@@ -18,4 +18,4 @@ kill -0 "$worker" 2>/dev/null || { echo "the worker did not start:" >&2; cat "$w
 kill -0 "$api" 2>/dev/null || { echo "the API did not start:" >&2; cat "$work/api.log" >&2; exit 1; }
 
 echo "== fleet upgrade: $n stores, waves 1/10/50/100 %, twin time-to-ready $ttr (first install), one worker"
-tool upgrade "$PG" "$worker" http://127.0.0.1:18081 "$n" 1,10,50,100
+tool upgrade "$PG" "$worker" http://127.0.0.1:18081 "$n" 1,10,50,100 || { rc=$?; echo "the API log ends with:" >&2; tail -30 "$work/api.log" >&2; exit "$rc"; }
