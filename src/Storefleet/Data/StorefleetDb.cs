@@ -18,6 +18,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<SlugReservation> SlugReservations => Set<SlugReservation>();
+    public DbSet<Backups.StoreBackup> StoreBackups => Set<Backups.StoreBackup>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -84,6 +85,8 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             r.HasKey(x => x.Slug);
             r.Property(x => x.Slug).HasMaxLength(63);
         });
+
+        Backups.StoreBackup.Configure(model);
 
         model.Entity<AuditEntry>(a =>
         {
