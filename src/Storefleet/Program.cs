@@ -4,6 +4,7 @@ using Storefleet.Admin;
 using Storefleet.Api;
 using Storefleet.Audit;
 using Storefleet.Auth;
+using Storefleet.Backups;
 using Storefleet.Data;
 using Storefleet.Observability;
 using Storefleet.Provisioning;
@@ -30,6 +31,7 @@ builder.AddAudit();
 builder.AddRetention();
 builder.AddObservability();
 builder.AddProvisioning();
+builder.AddBackups();
 builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
 
 var app = builder.Build();
@@ -50,6 +52,7 @@ if (app.Services.GetRequiredService<PlatformRoles>().Api)
     app.MapAuth();
     app.MapMe();
     app.MapStores();
+    app.MapBackups();
     app.MapAdmin();
 }
 
