@@ -67,14 +67,25 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
         };
     }
 
+    /// <summary>
+    /// From the database, seen through this lease's unsaved changes (writes are deferred to the lease's end): a backup
+    /// completed or created earlier in the same lease counts as it is now, not as the database still has it.
+    /// </summary>
     private static async Task<BackupFacts> FactsAsync(StorefleetDb db, Store store, CancellationToken ct)
     {
-        var active = await db.StoreBackups
-            .Where(b => b.StoreId == store.Id && (b.State == BackupState.Pending || b.State == BackupState.Running))
-            .OrderBy(b => b.CreatedAt).FirstOrDefaultAsync(ct);
-        var preUpgradeDone = store.ObservedGeneration < store.Generation && await db.StoreBackups.AnyAsync(b =>
-            b.StoreId == store.Id && b.Kind == BackupKind.PreUpgrade && b.ChartVersion == store.ChartVersion
-            && (b.State == BackupState.Completed || b.Message.StartsWith(Cluster.Kubernetes.KubernetesStoreJobs.NoTemplate)), ct);
+        var stored = await db.StoreBackups
+            .Where(b => b.StoreId == store.Id && (b.State == BackupState.Pending || b.State == BackupState.Running)).ToListAsync(ct);
+        var active = stored.Concat(db.StoreBackups.Local.Where(b => b.StoreId == store.Id))
+            .Where(b => b.Active).OrderBy(b => b.CreatedAt).FirstOrDefault();
+        var preUpgradeDone = false;
+        if (store.ObservedGeneration < store.Generation)
+        {
+            bool Done(StoreBackup b) => b.StoreId == store.Id && b.Kind == BackupKind.PreUpgrade && b.ChartVersion == store.ChartVersion
+                && (b.State == BackupState.Completed || b.Message.StartsWith(Cluster.Kubernetes.KubernetesStoreJobs.NoTemplate, StringComparison.Ordinal));
+            preUpgradeDone = db.StoreBackups.Local.Any(Done) || await db.StoreBackups.AnyAsync(b =>
+                b.StoreId == store.Id && b.Kind == BackupKind.PreUpgrade && b.ChartVersion == store.ChartVersion
+                && (b.State == BackupState.Completed || b.Message.StartsWith(Cluster.Kubernetes.KubernetesStoreJobs.NoTemplate)), ct);
+        }
         var source = store.RestoreBackupId is { } id ? await db.StoreBackups.FirstOrDefaultAsync(b => b.Id == id, ct) : null;
         return new BackupFacts(active, preUpgradeDone, source);
     }

@@ -12,6 +12,7 @@ using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
+using Storefleet.Backups;
 using Storefleet.Data;
 using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
@@ -51,7 +52,8 @@ public static class StoresApi
         CreateStoreRequest body,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ClaimsPrincipal principal, StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json,
-        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes,
+        IBackupStorage backupStorage, IOptions<BackupOptions> backupOptions)
     {
         var errors = new Dictionary<string, string[]>();
         if (StoreRules.NameProblems(body.Name) is { Length: > 0 } nameProblems) errors["name"] = nameProblems;
@@ -63,8 +65,16 @@ public static class StoresApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The store request is not valid");
 
         var name = StoreRules.NormalizeName(body.Name!);
-        var requestHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{engine}")));
         var ownerId = principal.UserId();
+        // A clone: the new store is provisioned, then the backup is restored into it at its own address.
+        StoreBackup? cloneOf = null;
+        if (body.CloneFrom is { } cloneFrom)
+        {
+            var (backup, problem) = await BackupsApi.ResolveCloneAsync(db, backupStorage, backupOptions, cloneFrom, ownerId, clock.GetUtcNow().UtcDateTime);
+            if (problem is not null) return problem;
+            cloneOf = backup;
+        }
+        var requestHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(cloneOf is null ? $"{name}\n{engine}" : $"{name}\n{engine}\n{cloneOf.Id}")));
 
         // A slug taken by a concurrent create of another tenant surfaces as a unique violation; try again with a fresh suffix.
         for (var attempt = 1; ; attempt++)
@@ -128,6 +138,7 @@ public static class StoresApi
                 UpdatedAt = now,
                 Phase = StorePhase.Pending,
                 DueAt = now,
+                RestoreBackupId = cloneOf?.Id,
             };
             var response = StoreResponse.From(store);
             db.Stores.Add(store);
@@ -139,6 +150,11 @@ public static class StoresApi
                     ResponseJson = JsonSerializer.Serialize(response, json.Value.SerializerOptions),
                 });
             audit.Record(db, "store.create", "success", actor: owner, target: (store.Id.ToString(), name));
+            if (cloneOf is not null)
+            {
+                db.StoreEvents.Add(StoreEvent.Normal(store.Id, now, "CloneRequested", $"A copy of store {cloneOf.StoreId} from its backup of {cloneOf.CreatedAt:yyyy-MM-dd HH:mm} UTC; it is restored once the new store is up."));
+                audit.Record(db, "store.clone", "success", actor: owner, target: (store.Id.ToString(), name), detail: $"from store {cloneOf.StoreId}, backup {cloneOf.Id}");
+            }
             try
             {
                 await db.SaveChangesAsync();
