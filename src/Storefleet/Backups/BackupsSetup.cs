@@ -15,19 +15,21 @@ public static class BackupsSetup
         var services = builder.Services;
         services.Configure<BackupOptions>(builder.Configuration.GetSection("Backups"));
         services.AddHttpClient(nameof(S3BackupStorage));
+        var worker = PlatformRoles.From(builder.Configuration).Worker;
         services.AddSingleton<IBackupStorage>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<BackupOptions>>().Value;
             if (options.ObjectStore.Configured)
             {
-                if (string.IsNullOrEmpty(options.ObjectStore.AccessKeyId) || string.IsNullOrEmpty(options.ObjectStore.SecretAccessKey))
+                // Only workers presign and delete; an API replica only needs to know that backups are on.
+                if (worker && (string.IsNullOrEmpty(options.ObjectStore.AccessKeyId) || string.IsNullOrEmpty(options.ObjectStore.SecretAccessKey)))
                     throw new InvalidOperationException("Backups:ObjectStore:Endpoint and :Bucket are set but the access key is not: set Backups__ObjectStore__AccessKeyId and __SecretAccessKey (the platform chart reads them from an existing Secret).");
                 return new S3BackupStorage(options.ObjectStore, sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(S3BackupStorage)), sp.GetRequiredService<TimeProvider>());
             }
             return sp.GetRequiredService<IStoreCluster>() is SimulatedCluster ? new SimulatedBackupStorage() : new NoBackupStorage();
         });
         services.AddSingleton<BackupSteps>();
-        if (PlatformRoles.From(builder.Configuration).Worker)
+        if (worker)
         {
             services.AddSingleton<BackupScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
