@@ -1,6 +1,6 @@
 // Shapes of the Storefleet API (JSON, camelCase). Kept in one place so server and client agree.
 
-export type StoreStatus = "Pending" | "Provisioning" | "Ready" | "Error" | "Deleting";
+export type StoreStatus = "Pending" | "Provisioning" | "Ready" | "Error" | "Deleting" | "Restoring";
 
 export interface StoreCondition {
   type: string;
@@ -21,6 +21,18 @@ export interface Store {
   urls: { storefront: string; admin: string } | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export type BackupState = "Pending" | "Running" | "Completed" | "Failed";
+
+export interface Backup {
+  id: string;
+  state: BackupState;
+  createdAt: string;
+  completedAt: string | null;
+  sizeBytes: number | null;
+  kind: "manual" | "scheduled" | "pre-upgrade" | string;
+  message: string;
 }
 
 export interface Page<T> {
