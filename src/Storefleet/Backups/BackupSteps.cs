@@ -15,7 +15,7 @@ namespace Storefleet.Backups;
 /// Crash-safe like every step: the Jobs are named by backup id and restore request, so a worker that dies after
 /// creating one finds it again; a row update lost with the worker is observed again from the Job.
 /// </summary>
-public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, IOptions<BackupOptions> options, ILogger<BackupSteps> log)
+public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, IOptions<BackupOptions> options, ReconcilePolicy policy, ILogger<BackupSteps> log)
 {
     public const string Restored = "Restored";
 
@@ -144,6 +144,8 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
                 store.RestoredAt = now;
                 // A new generation: the release is applied again, so the setup Job verifies the restored store like a new one.
                 store.Generation++;
+                // A clone's provisioning deadline started before a restore that may have taken long: verifying gets a fresh one.
+                if (store.ReadyAt is null) store.ProvisioningDeadline = now + policy.ProvisioningTimeout;
                 events.Add(StoreEvent.Normal(store.Id, now, "RestoreApplied", $"The database and wp-content of {what} are in place; verifying the store."));
                 return Restoring(decision, Requeue.Now, "Verifying", $"Restored {what}; verifying the store.", now);
             default:
