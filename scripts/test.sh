@@ -23,6 +23,9 @@ sum() { grep -ho " $1=\"[0-9]*\"" TestResults/*.trx 2>/dev/null | awk -F'"' '{s+
 passed=$(sum passed); failed=$(( $(sum failed) + $(sum error) )); skipped=$(( $(sum total) - $(sum executed) ))
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build failure runs no test: count it
 echo ".NET: $passed passed, $failed failed, $skipped skipped"
+# Named again at the very end, where an excerpt of the log's tail can see them.
+dotnet_failures=$(grep -ho '<UnitTestResult [^>]*>' TestResults/*.trx 2>/dev/null | grep 'outcome="Failed"' \
+  | sed -E 's/.*testName="([^"]*)".*/failed (.NET): \1/')
 # The real-store suite (tests/Storefleet.Tests/RealStore) writes what it adapted and how long each part took.
 [ -f TestResults/real-store.txt ] && cat TestResults/real-store.txt
 [ -n "${KUBECONFIG:-}" ] || echo "note: the real-cluster suite was skipped (KUBECONFIG is not set; see docs/operations.md to run it against k3d)"
@@ -38,5 +41,6 @@ dash_passed=${dash_passed:-0}; dash_failed=${dash_failed:-0}
 if [ "$dash_rc" -ne 0 ] && [ "$dash_failed" -eq 0 ]; then dash_failed=1; fi
 
 passed=$((passed + dash_passed)); failed=$((failed + dash_failed))
+[ -n "$dotnet_failures" ] && echo "$dotnet_failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$rc" -eq 0 ] && [ "$dash_rc" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -49,6 +49,13 @@ $set('woocommerce_store_postcode', storefleet_env('STORE_POSTCODE', false));
 // Open for business: no "coming soon" page, no onboarding wizard redirect for the merchant.
 $set('woocommerce_coming_soon', 'no');
 $set('woocommerce_task_list_hidden', 'yes');
+// WooCommerce's activation leaves a 30-second transient that sends the next admin page view to its
+// wizard (wc-admin): a tenant who signs in right after Ready would land there instead of wp-admin.
+if (get_transient('_wc_activation_redirect') !== false) {
+    delete_transient('_wc_activation_redirect');
+    WP_CLI::log('changed: _wc_activation_redirect');
+    $changes++;
+}
 $profile = get_option('woocommerce_onboarding_profile', []);
 if (!is_array($profile) || empty($profile['skipped'])) {
     $set('woocommerce_onboarding_profile', array_merge(is_array($profile) ? $profile : [], ['skipped' => true]));
