@@ -23,6 +23,8 @@ public sealed class BackupOptions
     /// <summary>How long the presigned URL a Job gets is valid: longer than the Job's activeDeadlineSeconds.</summary>
     public TimeSpan UrlLifetime { get; set; } = TimeSpan.FromHours(2);
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Retention reads every store's backups: hourly is plenty for a daily schedule.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>An S3-compatible bucket (AWS S3, GCS interoperability, MinIO, …). Credentials come from an existing Secret (platform chart).</summary>

@@ -76,8 +76,7 @@ public sealed class BackupScheduler(
         var now = clock.GetUtcNow().UtcDateTime;
         if (options.Value.Scheduled) await ScheduleAsync(now, ct);
         await ForgetDeletedStoresAsync(now, ct);
-        // Retention looks at every store's backups: hourly is plenty for a daily schedule.
-        if (now - _lastRetention >= TimeSpan.FromHours(1))
+        if (now - _lastRetention >= options.Value.RetentionInterval)
         {
             await ApplyRetentionAsync(now, ct);
             _lastRetention = now;
@@ -120,22 +119,18 @@ public sealed class BackupScheduler(
     private async Task ForgetDeletedStoresAsync(DateTime now, CancellationToken ct)
     {
         await using var db = await databases.CreateDbContextAsync(ct);
-        // Backups of a store that is gone: start the grace period; one that never ran will not.
-        var orphaned = await db.StoreBackups.Where(b => b.StoreGoneAt == null && !db.Stores.Any(s => s.Id == b.StoreId)).Take(Batch).ToListAsync(ct);
-        foreach (var b in orphaned)
-        {
-            b.StoreGoneAt = now;
-            if (b.Active)
-            {
-                b.State = BackupState.Failed;
-                b.Message = "The store was deleted before this backup ran.";
-                b.CompletedAt = now;
-            }
-        }
+        // Backups of a store that is gone: the grace period starts; one that never ran will not run.
+        // Set-based statements: several workers may do this at once, and repeating it changes nothing.
+        var orphaned = db.StoreBackups.Where(b => b.StoreGoneAt == null && !db.Stores.Any(s => s.Id == b.StoreId));
+        await orphaned.Where(b => b.State == BackupState.Pending || b.State == BackupState.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(b => b.State, BackupState.Failed)
+            .SetProperty(b => b.Message, "The store was deleted before this backup ran.")
+            .SetProperty(b => b.CompletedAt, now), ct);
+        await orphaned.ExecuteUpdateAsync(s => s.SetProperty(b => b.StoreGoneAt, now), ct);
+
         var cutoff = now - options.Value.GraceAfterStoreDeletion;
-        var expired = await db.StoreBackups.Where(b => b.StoreGoneAt < cutoff).Take(Batch).ToListAsync(ct);
+        var expired = await db.StoreBackups.AsNoTracking().Where(b => b.StoreGoneAt < cutoff).Take(Batch).ToListAsync(ct);
         foreach (var b in expired) await DeleteAsync(db, b, ct);
-        await db.SaveChangesAsync(ct);
         if (expired.Count > 0) log.LogInformation("Deleted {Count} backups of stores deleted more than {Grace} ago", expired.Count, options.Value.GraceAfterStoreDeletion);
     }
 
@@ -156,20 +151,22 @@ public sealed class BackupScheduler(
         }
         foreach (var chunk in doomed.Chunk(Batch))
         {
-            var rows = await db.StoreBackups.Where(b => chunk.Contains(b.Id)).ToListAsync(ct);
+            var rows = await db.StoreBackups.AsNoTracking().Where(b => chunk.Contains(b.Id)).ToListAsync(ct);
             foreach (var b in rows) await DeleteAsync(db, b, ct);
-            await db.SaveChangesAsync(ct);
         }
         if (doomed.Count > 0) log.LogInformation("Retention deleted {Count} backups", doomed.Count);
     }
 
-    /// <summary>The object first, then the row: a failure leaves the row, and the next sweep tries again.</summary>
+    /// <summary>
+    /// The object first, then the row: a failure leaves the row, and the next sweep tries again. Deleting what
+    /// another worker deleted already is fine on both sides.
+    /// </summary>
     private async Task DeleteAsync(StorefleetDb db, StoreBackup backup, CancellationToken ct)
     {
         try
         {
             await storage.DeleteAsync(backup.ObjectKey, ct);
-            db.StoreBackups.Remove(backup);
+            await db.StoreBackups.Where(b => b.Id == backup.Id).ExecuteDeleteAsync(ct);
         }
         catch (HttpRequestException e)
         {
