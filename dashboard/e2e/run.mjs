@@ -214,7 +214,7 @@ test("the tenant backs up, restores (typing the store's name) and clones a store
   await shot("06b-restore-confirm");
   await restore.click();
   await page.getByTestId("events").filter({ hasText: "RestoreRequested" }).waitFor();
-  await page.getByTestId("events").filter({ hasText: /\bRestored\b/ }).waitFor({ timeout: READY_TIMEOUT });
+  await page.getByTestId("events").filter({ hasText: "The store is back from its backup" }).waitFor({ timeout: READY_TIMEOUT });
   await page.locator('[data-status="Ready"]').first().waitFor({ timeout: READY_TIMEOUT });
 
   await backups.getByRole("button", { name: "Clone…" }).first().click();
@@ -222,7 +222,7 @@ test("the tenant backs up, restores (typing the store's name) and clones a store
   await page.getByRole("dialog").getByLabel("Name of the new store").fill(cloneName);
   await page.getByRole("dialog").getByRole("button", { name: "Create the copy" }).click();
   await page.getByRole("heading", { level: 1, name: cloneName }).waitFor();
-  await page.getByTestId("events").filter({ hasText: /\bRestored\b/ }).waitFor({ timeout: READY_TIMEOUT });
+  await page.getByTestId("events").filter({ hasText: "The store is back from its backup" }).waitFor({ timeout: READY_TIMEOUT });
   await shot("06c-clone-ready");
   // Free the quota slot the copy took: the next test counts on it.
   const token = await apiToken(tenant);
