@@ -37,8 +37,9 @@ run() { # mode, label
 if [ -n "${TRACE:-}" ]; then
   REQUESTS="$work/requests.txt" MODE=get wrk -t2 -c"$connections" -d5s -s bench/wrk-stores.lua http://127.0.0.1:18080 >/dev/null
   REQUESTS="$work/requests.txt" MODE=get wrk -t2 -c"$connections" -d14s -s bench/wrk-stores.lua http://127.0.0.1:18080 >/dev/null &
+  load=$!
   "$TRACE" collect -p "$api" --profile dotnet-sampled-thread-time --duration 00:00:00:10 -o "$work/api.nettrace" >/dev/null 2>&1
-  wait
+  wait "$load" # not a bare wait: the API runs in the background too, and never ends by itself
   "$TRACE" report "$work/api.nettrace" topN -n 60 --inclusive 2>/dev/null | grep -vE "Wait|Semaphore|Thread\.|Threads|Activities|Socket|Monitor|Timer|Start\(|Callback|MoveNext\(\)|Blocking" | head -60
   exit 0
 fi

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
-using Prometheus;
 using Storefleet.Admin;
 using Storefleet.Api;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Backups;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Observability;
 using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
@@ -30,24 +30,24 @@ builder.AddRateLimits();
 builder.AddAudit();
 builder.AddRetention();
 builder.AddObservability();
+builder.AddNotifications();
 builder.AddProvisioning();
+builder.AddStores();
 builder.AddBackups();
-builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
 
 var app = builder.Build();
 
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true)) await app.Services.MigrateDatabaseAsync();
 await app.Services.SeedAdminAsync();
-app.Services.GetRequiredService<PlatformInfo>().LogAtStartup(app.Logger);
 
 app.UseApiDefaults();
-app.UseHttpMetrics();
+app.UseRequestMetrics();
 app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapObservability();
 app.MapPlatform();
-if (app.Services.GetRequiredService<PlatformRoles>().Api)
+if (app.Services.GetRequiredService<ProcessRoles>().Api)
 {
     app.MapAuth();
     app.MapMe();

@@ -129,8 +129,9 @@ imagePullSecrets:
 
 {{/*
 What every process of the platform image needs: Production (keys from Secrets, no development
-seeding), the database, and the two keys API and workers must share. The migration command builds
-the same application, so it needs the keys too even though it never uses them.
+seeding), the database, and the two keys API and workers must share. The migration command
+(`storefleet migrate`) reads only the database; it gets the same environment, keys included, only
+because it shares this block.
 */}}
 {{- define "storefleet.baseEnv" -}}
 - name: ASPNETCORE_ENVIRONMENT

@@ -33,8 +33,8 @@ public static class AdminApi
     }
 
     private static Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryAnyStore(
-        Guid id, StorefleetDb db, AuditLog audit, TimeProvider clock, Provisioning.StoreQueueSignal queue, StoreChangeFeed changes) =>
-        StoresApi.Retry(id, ownerId: null, db, audit, clock, queue, changes);
+        Guid id, [AsParameters] StoresApi.SpecChange change) =>
+        StoresApi.Retry(id, ownerId: null, change);
 
     private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAudit(
         StorefleetDb db, int? limit, string? cursor, string? action, string? targetId, string? actor)

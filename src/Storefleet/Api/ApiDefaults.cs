@@ -71,6 +71,7 @@ public static class ApiDefaults
         json.NumberHandling = JsonNumberHandling.Strict;
         json.AllowDuplicateProperties = false;
         json.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        json.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
     }
 
     public static WebApplication UseApiDefaults(this WebApplication app)

@@ -49,6 +49,8 @@ public static class AuthSetup
             .AddJwtBearer(jwt =>
             {
                 jwt.MapInboundClaims = false;
+                jwt.TokenHandlers.Clear();
+                jwt.TokenHandlers.Add(new CachingTokenHandler(TimeProvider.System));
                 jwt.TokenValidationParameters = tokens.ValidationParameters;
                 jwt.Events = new JwtBearerEvents { OnTokenValidated = CheckSessionIsCurrent, OnChallenge = WriteChallengeProblem };
             });

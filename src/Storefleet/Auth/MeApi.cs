@@ -33,9 +33,9 @@ public static class MeApi
     {
         var id = principal.UserId();
         var me = await db.Users.AsNoTracking().Where(u => u.Id == id)
-            .Select(u => new { u.Id, u.Email, u.Role, u.CreatedAt, u.StoreQuota, Used = db.Stores.Count(s => s.OwnerId == id && s.DeletionRequestedAt == null) })
+            .Select(u => new { u.Id, u.Email, u.Role, u.CreatedAt, u.StoreQuota, Used = db.Stores.Active().Count(s => s.OwnerId == id) })
             .SingleOrDefaultAsync();
-        if (me is null) return AccountGone();
+        if (me is null) return CurrentUser.Gone();
         return TypedResults.Ok(new MeResponse(me.Id, me.Email, me.Role, me.CreatedAt, new QuotaResponse(me.Used, me.StoreQuota ?? options.Value.DefaultQuota)));
     }
 
@@ -50,7 +50,7 @@ public static class MeApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The password change is not valid");
 
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == principal.UserId());
-        if (user is null) return AccountGone();
+        if (user is null) return CurrentUser.Gone();
 
         // A stolen token must not become a password oracle: wrong current passwords count as failed
         // sign-ins of this account from this address, with the same growing delays.
@@ -80,7 +80,7 @@ public static class MeApi
         ClaimsPrincipal principal, StorefleetDb db, SessionStamps sessions, AuditLog audit)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == principal.UserId());
-        if (user is null) return AccountGone();
+        if (user is null) return CurrentUser.Gone();
         SessionStamps.Bump(user);
         audit.Record(db, "auth.sessions.revoke", "success", actor: user, target: (user.Id.ToString(), user.Email), detail: "signed out everywhere");
         await db.SaveChangesAsync();
@@ -88,6 +88,4 @@ public static class MeApi
         return TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult AccountGone() =>
-        TypedResults.Problem(title: "Account not found", detail: "The account in your access token no longer exists. Sign in again.", statusCode: 401);
 }

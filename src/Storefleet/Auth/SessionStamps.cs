@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Stores;
 
 namespace Storefleet.Auth;
@@ -25,15 +26,15 @@ public sealed class SessionStamps
     private const int SweepAbove = 100_000;
 
     private readonly IDbContextFactory<StorefleetDb> _databases;
-    private readonly StoreChangeFeed _feed;
+    private readonly IStoreNotifier _notifier;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _cacheFor;
     private readonly ConcurrentDictionary<Guid, Entry> _cache = new();
 
-    public SessionStamps(IDbContextFactory<StorefleetDb> databases, StoreChangeFeed feed, TimeProvider clock, AuthOptions options)
+    public SessionStamps(IDbContextFactory<StorefleetDb> databases, StoreChangeFeed feed, IStoreNotifier notifier, TimeProvider clock, AuthOptions options)
     {
         _databases = databases;
-        _feed = feed;
+        _notifier = notifier;
         _clock = clock;
         _cacheFor = options.SessionCacheDuration < TimeSpan.Zero ? TimeSpan.Zero
             : options.SessionCacheDuration > MaxCacheDuration ? MaxCacheDuration : options.SessionCacheDuration;
@@ -75,7 +76,7 @@ public sealed class SessionStamps
     public void Changed(Guid userId)
     {
         _cache.TryRemove(userId, out _);
-        _feed.PublishAccountChanged(userId);
+        _notifier.AccountChanged(userId);
     }
 
     private void Sweep(long now)

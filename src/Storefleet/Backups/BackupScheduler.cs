@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Data;
-using Storefleet.Provisioning;
+using Storefleet.Notifications;
 using Storefleet.Stores;
 
 namespace Storefleet.Backups;
@@ -44,7 +44,7 @@ public static class BackupRetention
 /// </summary>
 public sealed class BackupScheduler(
     IDbContextFactory<StorefleetDb> databases, IBackupStorage storage, IOptions<BackupOptions> options, TimeProvider clock,
-    StoreQueueSignal queue, ILogger<BackupScheduler> log) : BackgroundService
+    IStoreNotifier notifier, ILogger<BackupScheduler> log) : BackgroundService
 {
     private const int Batch = 200;
     private DateTime _lastRetention = DateTime.MinValue;
@@ -112,7 +112,7 @@ public sealed class BackupScheduler(
         if (started > 0)
         {
             log.LogInformation("Scheduled {Count} daily backups", started);
-            queue.Wake();
+            notifier.WakeWorkers();
         }
     }
 

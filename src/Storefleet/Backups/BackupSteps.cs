@@ -46,10 +46,11 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
             case BackupAction.FailRestore:
                 return RestoreFailed(store, decision, step.Message, events, now);
             case BackupAction.FinishRestore:
-                events.Add(StoreEvent.Normal(store.Id, now, Restored, "The store is back from its backup and was verified like a new store (setup Job, a test order through the Store API)."));
+                // The Restored condition turning True is the store's "Restored" event.
+                const string back = "The store is back from its backup and was verified like a new store (setup Job, a test order through the Store API).";
                 store.RestoreBackupId = null;
                 store.RestoredAt = null;
-                return null;
+                return decision with { Conditions = WithRestored(decision.Conditions, StoreConditions.True, Restored, back, now) };
         }
         // Applied and being verified: the tenant sees Restoring until Ready, not a re-provisioning.
         if (store.RestoreBackupId is not null && store.RestoredAt is not null && decision.Phase is StorePhase.Provisioning or StorePhase.Pending)
@@ -162,13 +163,13 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
         if (store.ReadyAt is not null)
         {
             events.Add(StoreEvent.Warning(store.Id, now, "RestoreFailed", message));
-            return null;
+            return decision with { Conditions = WithRestored(decision.Conditions, StoreConditions.False, "RestoreFailed", message, now) };
         }
         var clone = $"{message} This store was to be a copy and holds none of the backup's data; delete it. The backup and the store it came from are unchanged.";
         return decision with
         {
             Action = StepAction.GiveUp, Phase = StorePhase.Error, Requeue = Requeue.Never, Reason = "RestoreFailed", Message = clone, RestartsProvisioning = false,
-            Conditions = StoreConditions.WithReady(decision.Conditions, "False", "RestoreFailed", clone, now),
+            Conditions = WithRestored(StoreConditions.WithReady(decision.Conditions, StoreConditions.False, "RestoreFailed", clone, now), StoreConditions.False, "RestoreFailed", clone, now),
         };
     }
 
@@ -196,11 +197,11 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
         Conditions = WithRestored(StoreConditions.WithReady(decision.Conditions, "False", reason, message, now), "False", reason, message, now),
     };
 
-    /// <summary>Adds the Restored condition (only while a restore is under way) before Ready.</summary>
-    private static List<StoreCondition> WithRestored(IReadOnlyList<StoreCondition> conditions, string status, string reason, string message, DateTime now)
+    /// <summary>The Restored condition: False while a restore is under way or after one failed, True after the last one succeeded.</summary>
+    private static List<StoreCondition> WithRestored(IEnumerable<StoreCondition> conditions, string status, string reason, string message, DateTime now)
     {
-        var list = conditions.Where(c => c.Type != Restored).ToList();
-        list.Insert(Math.Max(0, list.FindIndex(c => c.Type == StoreConditions.Ready)), new StoreCondition { Type = Restored, Status = status, Reason = reason, Message = message });
-        return StoreConditions.Carry(conditions, list, now);
+        var list = StoreConditions.Copy(conditions);
+        StoreConditions.Set(list, Restored, status, reason, message, now);
+        return list;
     }
 }

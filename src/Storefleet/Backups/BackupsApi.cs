@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
 using Storefleet.Stores;
@@ -50,7 +51,7 @@ public static class BackupsApi
 
     private static async Task<Results<Accepted<BackupResponse>, ProblemHttpResult>> StartBackup(
         Guid id, ClaimsPrincipal principal, StorefleetDb db, IBackupStorage storage, IOptions<BackupOptions> options,
-        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        AuditLog audit, TimeProvider clock, IStoreNotifier notifier)
     {
         var ownerId = principal.UserId();
         var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
@@ -70,7 +71,7 @@ public static class BackupsApi
         db.StoreEvents.Add(StoreEvent.Normal(id, now, "BackupRequested", $"Backup {backup.Id} requested."));
         audit.Record(db, "store.backup", "success", target: (id.ToString(), store.Name), detail: $"backup {backup.Id}");
         await db.SaveChangesAsync();
-        await WakeAsync(db, queue, changes, store, now);
+        await WakeAsync(db, notifier, store, now);
         return TypedResults.Accepted($"/stores/{id}/backups", BackupResponse.From(backup));
     }
 
@@ -87,7 +88,7 @@ public static class BackupsApi
 
     private static async Task<Results<Accepted<StoreResponse>, ValidationProblem, ProblemHttpResult>> Restore(
         Guid id, RestoreRequest body, ClaimsPrincipal principal, StorefleetDb db, IBackupStorage storage, IOptions<BackupOptions> options,
-        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        AuditLog audit, TimeProvider clock, IStoreNotifier notifier)
     {
         if (body.BackupId is not { } backupId || backupId == Guid.Empty)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["backupId"] = ["backupId is required: the id of a completed backup from GET /stores/{id}/backups."] },
@@ -123,8 +124,8 @@ public static class BackupsApi
         audit.Record(db, "store.restore", "success", target: (id.ToString(), store.Name), detail: $"backup {backupId}");
         await db.SaveChangesAsync();
         await tx.CommitAsync();
-        queue.Wake();
-        changes.Publish(ownerId, id);
+        notifier.WakeWorkers();
+        notifier.StoreChanged(ownerId, id);
         var updated = await db.Stores.AsNoTracking().SingleAsync(s => s.Id == id);
         return TypedResults.Accepted($"/stores/{id}", StoreResponse.From(updated));
     }
@@ -175,12 +176,12 @@ public static class BackupsApi
         });
     }
 
-    private static async Task WakeAsync(StorefleetDb db, StoreQueueSignal queue, StoreChangeFeed changes, Store store, DateTime now)
+    private static async Task WakeAsync(StorefleetDb db, IStoreNotifier notifier, Store store, DateTime now)
     {
         // The engine runs the backup on its next look at the store: make that now.
         await db.Stores.Where(s => s.Id == store.Id && s.DueAt > now).ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now));
-        queue.Wake();
-        changes.Publish(store.OwnerId, store.Id);
+        notifier.WakeWorkers();
+        notifier.StoreChanged(store.OwnerId, store.Id);
     }
 
     private static ProblemHttpResult Conflict(string title, string detail) =>

@@ -7,9 +7,6 @@ namespace Storefleet.Cluster;
 /// </summary>
 public interface IStoreCluster
 {
-    /// <summary>"kubernetes" or "simulated": shown to users so nobody mistakes a simulation for real stores.</summary>
-    string Kind { get; }
-
     /// <summary>
     /// What is there now. Throws <see cref="ClusterException"/> when the cluster cannot be read.
     /// Ownership is part of the observation: a namespace, credentials Secret or release with the store's

@@ -71,8 +71,6 @@ public sealed class SimulatedCluster : IStoreCluster
                 _namespaces[ns.Slug] = ns;
     }
 
-    public string Kind => "simulated";
-
     /// <summary>The most calls for one store that were ever in progress at once. Must stay 1.</summary>
     public int MaxConcurrentCallsPerStore { get; private set; }
 

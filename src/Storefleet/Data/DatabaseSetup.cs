@@ -25,6 +25,9 @@ public static class DatabaseSetup
             if (!postgres.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) connection.NoResetOnClose = true;
             // The same few queries run all day: let Npgsql prepare them so PostgreSQL parses and plans each once per connection.
             if (!postgres.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) connection.MaxAutoPrepare = 64;
+            // Many concurrent short reads: multiplexing lets them share connections and go out in one socket write
+            // instead of one each (the write syscalls were most of the API's CPU per read). Set Multiplexing=false to opt out.
+            if (!postgres.Contains("Multiplexing", StringComparison.OrdinalIgnoreCase)) connection.Multiplexing = true;
             Register<PostgresStorefleetDb>(builder.Services, o => o.UseNpgsql(connection.ToString()));
         }
         else

@@ -25,13 +25,13 @@ public sealed class RetentionOptions
 /// already past their age, so at worst two replicas race for the same rows and one deletes nothing.
 /// </summary>
 public sealed class RetentionSweeper(IDbContextFactory<StorefleetDb> databases, IOptions<RetentionOptions> options,
-    TimeProvider clock, ILogger<RetentionSweeper> log) : BackgroundService
+    TimeProvider clock, CollectorRegistry registry, ILogger<RetentionSweeper> log) : BackgroundService
 {
-    private static readonly Counter RowsSwept = Metrics.CreateCounter(
+    private readonly Counter _rowsSwept = Metrics.WithCustomRegistry(registry).CreateCounter(
         "storefleet_retention_rows_swept_total", "Rows deleted by the retention sweep, by table.", "table");
-    private static readonly Counter SweepFailures = Metrics.CreateCounter(
+    private readonly Counter _sweepFailures = Metrics.WithCustomRegistry(registry).CreateCounter(
         "storefleet_retention_sweep_failures_total", "Retention sweeps that failed (retried at the next interval).");
-    private static readonly Gauge LastSweep = Metrics.CreateGauge(
+    private readonly Gauge _lastSweep = Metrics.WithCustomRegistry(registry).CreateGauge(
         "storefleet_retention_last_sweep_timestamp_seconds", "When this process last completed a retention sweep (Unix time).");
 
     public static void Validate(RetentionOptions o)
@@ -52,11 +52,11 @@ public sealed class RetentionSweeper(IDbContextFactory<StorefleetDb> databases, 
             try
             {
                 await SweepOnceAsync(ct);
-                LastSweep.SetToCurrentTimeUtc();
+                _lastSweep.SetToCurrentTimeUtc();
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                SweepFailures.Inc();
+                _sweepFailures.Inc();
                 log.LogWarning(e, "Retention sweep failed; trying again in {Interval}", o.SweepInterval);
             }
             await Task.Delay(o.SweepInterval, clock, ct);
@@ -90,7 +90,7 @@ public sealed class RetentionSweeper(IDbContextFactory<StorefleetDb> databases, 
             await using var db = await databases.CreateDbContextAsync(ct);
             var deleted = await deleteBatch(db);
             total += deleted;
-            RowsSwept.WithLabels(table).Inc(deleted);
+            _rowsSwept.WithLabels(table).Inc(deleted);
             if (deleted < batchSize) break;
         }
         if (total > 0) log.LogInformation("Retention sweep removed {Rows} expired rows from {Table}", total, table);
@@ -106,7 +106,7 @@ public static class RetentionSetup
         builder.Services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection("Retention"))
             .Validate(o => { RetentionSweeper.Validate(o); return true; }).ValidateOnStart();
         builder.Services.AddSingleton<RetentionSweeper>();
-        if (PlatformRoles.From(builder.Configuration).Api)
+        if (ProcessRoles.From(builder.Configuration).Api)
             builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
         return builder;
     }

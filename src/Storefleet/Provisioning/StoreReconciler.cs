@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Storefleet.Backups;
 using Storefleet.Cluster;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.Secrets;
 using Storefleet.Stores;
 
@@ -28,7 +29,7 @@ public sealed class WorkerOptions
 /// </summary>
 public sealed class StoreReconciler(
     IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
-    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, StoreChangeFeed changes, IOptions<StoreOptions> storeOptions,
+    ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, IStoreNotifier notifier, IOptions<StoreOptions> storeOptions,
     BackupSteps backups, ILogger<StoreReconciler> log)
 {
     private enum StepOutcome { Continue, Scheduled, Forgotten }
@@ -86,7 +87,8 @@ public sealed class StoreReconciler(
         if (store.DeletionRequestedAt is null && store.ProvisioningDeadline is null && store.ReadyAt is null)
             store.ProvisioningDeadline = now + policy.ProvisioningTimeout;
 
-        Decision decision;
+        Decision? decision = null;
+        StepFailure? failure = null;
         try
         {
             var seen = await cluster.ObserveAsync(target, ct);
@@ -99,20 +101,31 @@ public sealed class StoreReconciler(
         }
         catch (ClusterException e)
         {
-            Fail(store, e.Reason, e.Message, events, now);
-            return StepOutcome.Scheduled;
+            failure = new StepFailure(e.Reason, e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             log.LogError(e, "Reconciling store {StoreId} failed unexpectedly", id);
-            Fail(store, "InternalError", "An unexpected error occurred in the provisioning worker; it has been logged.", events, now);
-            return StepOutcome.Scheduled;
+            failure = new StepFailure(StoreReasons.InternalError, "An unexpected error occurred in the provisioning worker; it has been logged.");
         }
+        if (decision is null || failure is not null)
+        {
+            // The failure path is decided like any other step (StoreDecision.Decide), and written the same way below.
+            failure ??= new StepFailure(StoreReasons.InternalError, "The step ended without a decision.");
+            metrics.Error(failure.Reason);
+            decision = StoreDecision.Decide(store, failure, now, policy);
+        }
+        else metrics.Reconciled(decision.Action);
 
-        metrics.Reconciled(decision.Action);
         var previousPhase = store.Phase;
         EventsForTransitions(store, decision, events, now);
-        store.Conditions = [.. decision.Conditions];
+        if (decision.Action == StepAction.GiveUp)
+        {
+            // ProvisioningTimedOut, or NamespaceConflict: terminal until a retry.
+            events.Add(StoreEvent.Warning(id, now, decision.Reason, decision.Message));
+            metrics.Error(decision.Reason);
+        }
+        store.Conditions = decision.Conditions.ToList();
         store.Phase = decision.Phase;
         store.Attempt = decision.Requeue == Requeue.Backoff ? store.Attempt + 1 : 0;
         if (decision.RestartsProvisioning)
@@ -149,7 +162,7 @@ public sealed class StoreReconciler(
                 await cluster.EnsureNamespaceAsync(target, ct);
                 // When the namespace was there already, this only re-granted the worker's access (polled, see
                 // StoreDecision): no event per poll, and nothing was created.
-                if (decision.Conditions.FirstOrDefault(c => c.Type == StoreConditions.NamespaceReady)?.Status != "True")
+                if (decision.Conditions.FirstOrDefault(c => c.Type == StoreConditions.NamespaceReady)?.Status != StoreConditions.True)
                     events.Add(StoreEvent.Normal(id, now, "NamespaceCreated", $"Created namespace {target.Namespace}."));
                 break;
             case StepAction.EnsureCredentials:
@@ -162,7 +175,7 @@ public sealed class StoreReconciler(
             case StepAction.Install:
                 await cluster.InstallAsync(new StoreRelease(target, store.Name, store.ChartVersion, ownerEmail), ct);
                 store.ObservedGeneration = store.Generation;
-                events.Add(StoreEvent.Normal(id, now, decision.Reason == "Installing" ? "ReleaseInstalled" : "ReleaseUpgraded",
+                events.Add(StoreEvent.Normal(id, now, decision.Reason == StoreReasons.Installing ? "ReleaseInstalled" : "ReleaseUpgraded",
                     $"helm upgrade --install {target.ReleaseName} (chart {store.ChartVersion}) in {target.Namespace}."));
                 break;
             case StepAction.RecoverRelease:
@@ -178,44 +191,10 @@ public sealed class StoreReconciler(
                 events.Add(StoreEvent.Normal(id, now, "NamespaceDeleting", $"Deleting namespace {target.Namespace}."));
                 break;
             case StepAction.GiveUp:
-                // ProvisioningTimedOut, or NamespaceConflict: terminal until a retry.
-                events.Add(StoreEvent.Warning(id, now, decision.Reason, decision.Message));
-                metrics.Error(decision.Reason);
+                // Nothing to call: the event is written with the outcome (StepAsync).
                 break;
         }
     }
-
-    /// <summary>A failed observe or action: report it, back off, and give up once past the provisioning deadline.</summary>
-    private void Fail(Store store, string reason, string message, List<StoreEvent> events, DateTime now)
-    {
-        metrics.Error(reason);
-        store.Attempt++;
-        var deleting = store.DeletionRequestedAt is not null;
-        var wasReady = store.ReadyAt is not null;
-        var pastDeadline = !deleting && !wasReady && store.ProvisioningDeadline < now;
-        string readyReason, readyMessage;
-        if (pastDeadline)
-        {
-            (readyReason, readyMessage) = ("ProvisioningTimedOut", StoreDecision.GaveUp(policy, message));
-            store.Phase = StorePhase.Error;
-            store.DueAt = null;
-            events.Add(StoreEvent.Warning(store.Id, now, readyReason, readyMessage));
-        }
-        else
-        {
-            (readyReason, readyMessage) = (reason, $"Retry attempt {store.Attempt}: {message}");
-            // A Ready store that cannot be observed for a moment is not broken; anything else shows the error.
-            if (!deleting && !(wasReady && store.Phase == StorePhase.Ready)) store.Phase = StorePhase.Error;
-            store.DueAt = NextDue(Requeue.Backoff, store.Attempt, now);
-            events.Add(StoreEvent.Warning(store.Id, now, reason, readyMessage));
-        }
-        var others = store.Conditions.Where(c => c.Type != StoreConditions.Ready).Select(Clone).ToList();
-        store.Conditions = StoreConditions.WithReady(others, wasReady && !pastDeadline && !deleting ? "Unknown" : "False", readyReason, readyMessage, now);
-        store.UpdatedAt = now;
-    }
-
-    private static StoreCondition Clone(StoreCondition c) =>
-        new() { Type = c.Type, Status = c.Status, Reason = c.Reason, Message = c.Message, LastTransitionTime = c.LastTransitionTime };
 
     /// <summary>
     /// Writes the outcome so far, fenced by the lease and the spec generation, and optionally gives the lease
@@ -236,7 +215,7 @@ public sealed class StoreReconciler(
             await db.SaveChangesAsync(ct);
             foreach (var e in pending) db.Entry(e).State = EntityState.Detached;
             pending.Clear();
-            changes.Publish(store.OwnerId, store.Id);
+            notifier.StoreChanged(store.OwnerId, store.Id);
             return true;
         }
         catch (DbUpdateConcurrencyException)
@@ -248,7 +227,7 @@ public sealed class StoreReconciler(
             var now = clock.GetUtcNow().UtcDateTime;
             await db.Stores.Where(s => s.Id == store.Id && s.LeaseOwner == owner)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);
-            changes.Publish(store.OwnerId, store.Id);
+            notifier.StoreChanged(store.OwnerId, store.Id);
             return false;
         }
     }
@@ -259,13 +238,12 @@ public sealed class StoreReconciler(
         foreach (var c in decision.Conditions)
         {
             var before = store.Conditions.FirstOrDefault(p => p.Type == c.Type);
-            if (c.Status == "True" && before?.Status != "True" && c.Type is not StoreConditions.NamespaceReady and not StoreConditions.ReleaseDeployed)
+            if (c.Status == StoreConditions.True && before?.Status != StoreConditions.True && c.Type is not StoreConditions.NamespaceReady and not StoreConditions.ReleaseDeployed)
                 events.Add(StoreEvent.Normal(store.Id, now, c.Type, c.Message));
         }
         var ready = decision.Conditions.First(c => c.Type == StoreConditions.Ready);
         var previous = store.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready);
-        var failing = decision.Phase == StorePhase.Error || decision.Reason is "DriftDetected" or "NamespaceStuckTerminating" || decision.Message.Contains("Cluster says:", StringComparison.Ordinal);
-        if (failing && decision.Action != StepAction.GiveUp && (previous?.Reason != ready.Reason || previous.Message != ready.Message))
+        if (decision.Warns && decision.Action != StepAction.GiveUp && (previous?.Reason != ready.Reason || previous.Message != ready.Message))
             events.Add(StoreEvent.Warning(store.Id, now, decision.Reason, decision.Message));
     }
 

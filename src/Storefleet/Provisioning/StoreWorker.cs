@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Storefleet.Notifications;
 
 namespace Storefleet.Provisioning;
 
@@ -39,7 +40,7 @@ public sealed class StoreWorker(
                     {
                         slots.Release();
                         lock (running) running.Remove(t);
-                        signal.WakeLocal();
+                        signal.Wake();
                     }, TaskScheduler.Default);
                 }
                 if (leased.Count > 0 && leased.Count == free) continue; // there may be more due right now

@@ -49,6 +49,12 @@ public sealed class Store
     public DateTime? LeaseExpiresAt { get; set; }
 }
 
+public static class StoreQueries
+{
+    /// <summary>Stores that count against the owner's quota: every store not being deleted.</summary>
+    public static IQueryable<Store> Active(this IQueryable<Store> stores) => stores.Where(s => s.DeletionRequestedAt == null);
+}
+
 public enum StorePhase
 {
     Pending,

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Auth;
 using Storefleet.Data;
+using Storefleet.Notifications;
 using Storefleet.RateLimiting;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
@@ -20,27 +21,28 @@ namespace Storefleet.Stores;
 /// </summary>
 public static class StoreEventStream
 {
-    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
     // Renewed at every heartbeat; a stream of a replica that died frees its slot when this runs out.
-    private static readonly TimeSpan SlotLease = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan MinSlotLease = TimeSpan.FromSeconds(60);
 
     public static async Task Stream(HttpContext http, ClaimsPrincipal principal, StoreChangeFeed feed,
         IDbContextFactory<StorefleetDb> databases, IOptions<JsonOptions> json, SessionStamps sessions,
-        IRateLimitStore limits, IOptions<RateLimitOptions> limitOptions, CancellationToken ct)
+        IRateLimitStore limits, IOptions<RateLimitOptions> limitOptions, IOptions<StoreOptions> storeOptions, CancellationToken ct)
     {
+        var heartbeat = storeOptions.Value.EventStreamHeartbeat;
+        var slotLease = heartbeat * 4 > MinSlotLease ? heartbeat * 4 : MinSlotLease;
         var ownerId = principal.UserId();
         var slotKey = $"streams:{ownerId}";
         var slotId = Guid.NewGuid().ToString("N");
         var max = limitOptions.Value.EventStreamsPerUser;
-        if (!await limits.TryTakeSlotAsync(slotKey, slotId, max, SlotLease, ct))
+        if (!await limits.TryTakeSlotAsync(slotKey, slotId, max, slotLease, ct))
         {
-            await RateLimits.TooManyRequests(http, new RateLimitDecision(false, Heartbeat * 2),
+            await RateLimits.TooManyRequests(http, new RateLimitDecision(false, heartbeat * 2),
                 $"You already have {max} live event streams open; close one (for example another browser tab).").ExecuteAsync(http);
             return;
         }
         try
         {
-            await StreamChanges(http, principal, ownerId, feed, databases, json, sessions, () => limits.RenewSlotAsync(slotKey, slotId, SlotLease, ct), ct);
+            await StreamChanges(http, principal, ownerId, feed, databases, json, sessions, heartbeat, () => limits.RenewSlotAsync(slotKey, slotId, slotLease, ct), ct);
         }
         finally
         {
@@ -49,49 +51,52 @@ public static class StoreEventStream
     }
 
     private static async Task StreamChanges(HttpContext http, ClaimsPrincipal principal, Guid ownerId, StoreChangeFeed feed,
-        IDbContextFactory<StorefleetDb> databases, IOptions<JsonOptions> json, SessionStamps sessions, Func<ValueTask> renewSlot, CancellationToken ct)
+        IDbContextFactory<StorefleetDb> databases, IOptions<JsonOptions> json, SessionStamps sessions, TimeSpan heartbeat, Func<ValueTask> renewSlot, CancellationToken ct)
     {
         var stamp = principal.FindFirstValue(SessionStamps.StampClaim);
         var role = principal.FindFirstValue("role");
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no"; // nginx ingress: do not buffer the stream
-        // Its own token, so that a stream that ends by itself (session ended) can stop the pending read before disposing.
-        using var subscription = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        await using var changes = feed.Subscribe(ownerId, subscription.Token).GetAsyncEnumerator(subscription.Token);
-        await http.Response.WriteAsync("retry: 3000\n: connected\n\n", ct);
-        await http.Response.Body.FlushAsync(ct);
-
-        var next = changes.MoveNextAsync().AsTask();
+        // A plain object, not an async iterator: disposing it (however the stream ends) only unsubscribes,
+        // and no read is ever left pending, so a client going away ends the stream without an exception.
+        using var changes = feed.Subscribe(ownerId);
         try
         {
+            await http.Response.WriteAsync("retry: 3000\n: connected\n\n", ct);
+            await http.Response.Body.FlushAsync(ct);
             while (!ct.IsCancellationRequested)
             {
-                var finished = await Task.WhenAny(next, Task.Delay(Heartbeat, ct));
-                if (finished != next)
+                using (var beat = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
-                    if (!await sessions.IsCurrentAsync(ownerId, stamp, role, fresh: true, ct)) break;
-                    await renewSlot();
-                    await http.Response.WriteAsync(": ping\n\n", ct);
-                    await http.Response.Body.FlushAsync(ct);
-                    continue;
+                    beat.CancelAfter(heartbeat);
+                    if (!await changes.WaitAsync(beat.Token))
+                    {
+                        if (ct.IsCancellationRequested) return;
+                        if (!await sessions.IsCurrentAsync(ownerId, stamp, role, fresh: true, ct)) break;
+                        await renewSlot();
+                        await http.Response.WriteAsync(": ping\n\n", ct);
+                        await http.Response.Body.FlushAsync(ct);
+                        continue;
+                    }
                 }
-                if (!await next) return;
-                var storeId = changes.Current;
-                next = changes.MoveNextAsync().AsTask();
-                if (storeId == Guid.Empty)
+                var sessionEnded = false;
+                while (changes.TryRead(out var storeId))
                 {
-                    // the account changed (password, sign-out everywhere, role): is this session still valid?
-                    if (!await sessions.IsCurrentAsync(ownerId, stamp, role, fresh: true, ct)) break;
-                    continue;
+                    if (storeId == Guid.Empty)
+                    {
+                        // the account changed (password, sign-out everywhere, role): is this session still valid?
+                        if (!await sessions.IsCurrentAsync(ownerId, stamp, role, fresh: true, ct)) { sessionEnded = true; break; }
+                        continue;
+                    }
+                    await using var db = await databases.CreateDbContextAsync(ct);
+                    var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == storeId && s.OwnerId == ownerId, ct);
+                    var message = store is null
+                        ? $"event: deleted\ndata: {JsonSerializer.Serialize(new { id = storeId }, json.Value.SerializerOptions)}\n\n"
+                        : $"event: store\ndata: {JsonSerializer.Serialize(StoreResponse.From(store), json.Value.SerializerOptions)}\n\n";
+                    await http.Response.WriteAsync(message, ct);
                 }
-
-                await using var db = await databases.CreateDbContextAsync(ct);
-                var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == storeId && s.OwnerId == ownerId, ct);
-                var message = store is null
-                    ? $"event: deleted\ndata: {JsonSerializer.Serialize(new { id = storeId }, json.Value.SerializerOptions)}\n\n"
-                    : $"event: store\ndata: {JsonSerializer.Serialize(StoreResponse.From(store), json.Value.SerializerOptions)}\n\n";
-                await http.Response.WriteAsync(message, ct);
+                if (sessionEnded) break;
                 await http.Response.Body.FlushAsync(ct);
             }
             if (ct.IsCancellationRequested) return;
@@ -102,11 +107,6 @@ public static class StoreEventStream
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // the client went away
-        }
-        finally
-        {
-            await subscription.CancelAsync();
-            try { await next; } catch (OperationCanceledException) { }
         }
     }
 }

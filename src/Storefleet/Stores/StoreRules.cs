@@ -16,6 +16,8 @@ public sealed class StoreOptions
     /// take over its address (links, caches, cookies, search results) at once.
     /// </summary>
     public TimeSpan SlugGracePeriod { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>How often an idle live event stream sends <c>: ping</c> and re-checks its session.</summary>
+    public TimeSpan EventStreamHeartbeat { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>Store names and the slugs derived from them.</summary>

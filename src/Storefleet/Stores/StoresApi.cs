@@ -1,20 +1,13 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
-using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
-using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
-using Storefleet.Backups;
 using Storefleet.Data;
-using Storefleet.Provisioning;
+using Storefleet.Notifications;
 using Storefleet.RateLimiting;
 using Storefleet.Secrets;
 
@@ -22,6 +15,13 @@ namespace Storefleet.Stores;
 
 public static class StoresApi
 {
+    public static WebApplicationBuilder AddStores(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<StoreOptions>(builder.Configuration.GetSection("Stores"));
+        builder.Services.AddScoped<StoreCreation>();
+        return builder;
+    }
+
     public static RouteGroupBuilder MapStores(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/stores")
@@ -48,133 +48,14 @@ public static class StoresApi
         return group;
     }
 
-    private static async Task<Results<Accepted<StoreResponse>, ValidationProblem, ProblemHttpResult>> CreateStore(
-        CreateStoreRequest body,
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        ClaimsPrincipal principal, StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json,
-        AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes,
-        IBackupStorage backupStorage, IOptions<BackupOptions> backupOptions)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (StoreRules.NameProblems(body.Name) is { Length: > 0 } nameProblems) errors["name"] = nameProblems;
-        var engine = body.Engine ?? "woocommerce";
-        if (!options.Value.Engines.Contains(engine))
-            errors["engine"] = [$"Engine must be one of: {string.Join(", ", options.Value.Engines)}."];
-        if (idempotencyKey is not null && !StoreRules.IsValidIdempotencyKey(idempotencyKey))
-            errors["Idempotency-Key"] = ["The Idempotency-Key header must be 1 to 200 visible ASCII characters, for example a UUID."];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The store request is not valid");
-
-        var name = StoreRules.NormalizeName(body.Name!);
-        var ownerId = principal.UserId();
-        // A clone: the new store is provisioned, then the backup is restored into it at its own address.
-        StoreBackup? cloneOf = null;
-        if (body.CloneFrom is { } cloneFrom)
-        {
-            var (backup, problem) = await BackupsApi.ResolveCloneAsync(db, backupStorage, backupOptions, cloneFrom, ownerId, clock.GetUtcNow().UtcDateTime);
-            if (problem is not null) return problem;
-            cloneOf = backup;
-        }
-        var requestHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(cloneOf is null ? $"{name}\n{engine}" : $"{name}\n{engine}\n{cloneOf.Id}")));
-
-        // A slug taken by a concurrent create of another tenant surfaces as a unique violation; try again with a fresh suffix.
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var tx = await db.Database.BeginTransactionAsync();
-
-            // The lock that makes the quota atomic: this UPDATE holds the owner's row lock (PostgreSQL) or
-            // the database write lock (SQLite) until commit, so this owner's creates run one at a time
-            // through count-then-insert below. Other owners are not blocked on PostgreSQL.
-            var owners = await db.Users.Where(u => u.Id == ownerId)
-                .ExecuteUpdateAsync(u => u.SetProperty(x => x.StoresCreated, x => x.StoresCreated + 1));
-            if (owners == 0) return AccountGone();
-            var owner = await db.Users.AsNoTracking().SingleAsync(u => u.Id == ownerId);
-
-            if (idempotencyKey is not null)
-            {
-                var previous = await db.IdempotencyRecords.AsNoTracking()
-                    .SingleOrDefaultAsync(r => r.OwnerId == ownerId && r.Key == idempotencyKey);
-                if (previous is not null)
-                {
-                    await tx.RollbackAsync();
-                    if (previous.RequestHash != requestHash)
-                        return TypedResults.Problem(
-                            title: "Idempotency-Key reused with a different request",
-                            detail: "This Idempotency-Key was already used to create another store with different details. Use a new key for a new store.",
-                            statusCode: StatusCodes.Status422UnprocessableEntity);
-                    var replay = JsonSerializer.Deserialize<StoreResponse>(previous.ResponseJson, json.Value.SerializerOptions)!;
-                    return TypedResults.Accepted($"/stores/{replay.Id}", replay);
-                }
-            }
-
-            var quota = owner.StoreQuota ?? options.Value.DefaultQuota;
-            var used = await db.Stores.CountAsync(s => s.OwnerId == ownerId && s.DeletionRequestedAt == null);
-            if (used >= quota)
-            {
-                await tx.RollbackAsync();
-                audit.Record(db, "store.create", "denied", actor: owner, target: (null, name), detail: $"quota reached ({used}/{quota})");
-                await db.SaveChangesAsync();
-                return TypedResults.Problem(new ProblemDetails
-                {
-                    Status = StatusCodes.Status409Conflict,
-                    Title = "Store quota reached",
-                    Detail = $"You already have {used} of {quota} stores. Delete a store you no longer need, or ask an operator to raise your quota.",
-                    Type = "https://storefleet.dev/problems/quota-exceeded",
-                    Extensions = { ["quota"] = new QuotaResponse(used, quota) },
-                });
-            }
-
-            var now = clock.GetUtcNow().UtcDateTime;
-            // Neither a live store's slug nor one reserved after a deletion (SlugReservations).
-            var slug = await SlugReservations.PickAsync(db, StoreRules.BaseSlug(name), tryBase: attempt == 1, now);
-            var store = new Store
-            {
-                Id = Guid.CreateVersion7(),
-                OwnerId = ownerId,
-                Name = name,
-                Slug = slug,
-                Engine = engine,
-                ChartVersion = options.Value.ChartVersion,
-                CreatedAt = now,
-                UpdatedAt = now,
-                Phase = StorePhase.Pending,
-                DueAt = now,
-                RestoreBackupId = cloneOf?.Id,
-            };
-            var response = StoreResponse.From(store);
-            db.Stores.Add(store);
-            db.StoreEvents.Add(StoreEvent.Normal(store.Id, now, "Created", $"Store \"{name}\" requested with address {slug}; waiting for a provisioning worker."));
-            if (idempotencyKey is not null)
-                db.IdempotencyRecords.Add(new IdempotencyRecord
-                {
-                    OwnerId = ownerId, Key = idempotencyKey, RequestHash = requestHash, StoreId = store.Id, CreatedAt = now,
-                    ResponseJson = JsonSerializer.Serialize(response, json.Value.SerializerOptions),
-                });
-            audit.Record(db, "store.create", "success", actor: owner, target: (store.Id.ToString(), name));
-            if (cloneOf is not null)
-            {
-                db.StoreEvents.Add(StoreEvent.Normal(store.Id, now, "CloneRequested", $"A copy of store {cloneOf.StoreId} from its backup of {cloneOf.CreatedAt:yyyy-MM-dd HH:mm} UTC; it is restored once the new store is up."));
-                audit.Record(db, "store.clone", "success", actor: owner, target: (store.Id.ToString(), name), detail: $"from store {cloneOf.StoreId}, backup {cloneOf.Id}");
-            }
-            try
-            {
-                await db.SaveChangesAsync();
-                await tx.CommitAsync();
-            }
-            catch (DbUpdateException e) when (e.IsUniqueViolation() && attempt < 5)
-            {
-                db.ChangeTracker.Clear();
-                continue;
-            }
-            queue.Wake();
-            changes.Publish(ownerId, store.Id);
-            return TypedResults.Accepted($"/stores/{store.Id}", response);
-        }
-    }
+    private static Task<Results<Accepted<StoreResponse>, ValidationProblem, ProblemHttpResult>> CreateStore(
+        CreateStoreRequest body, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CurrentUser caller, StoreCreation creation) =>
+        creation.CreateAsync(caller, body, idempotencyKey);
 
     private static async Task<Results<Ok<Page<StoreResponse>>, ValidationProblem>> ListStores(
-        ClaimsPrincipal principal, StorefleetDb db, int? limit, string? cursor, string? status)
+        CurrentUser caller, StorefleetDb db, int? limit, string? cursor, string? status)
     {
-        var ownerId = principal.UserId();
+        var ownerId = caller.Id;
         var page = await StorePaging.PageAsync(db.Stores.Where(s => s.OwnerId == ownerId), limit, cursor, status);
         return page.Errors is { } errors
             ? TypedResults.ValidationProblem(errors, title: "The list query is not valid")
@@ -189,18 +70,20 @@ public static class StoresApi
         OwnStoreQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
             (StorefleetDb context, Guid storeId, Guid owner) => context.Stores.AsNoTracking().FirstOrDefault(s => s.Id == storeId && s.OwnerId == owner)))(db, id, ownerId);
 
-    private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, ClaimsPrincipal principal, StorefleetDb db)
+    private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, CurrentUser caller, StorefleetDb db)
     {
-        var store = await OwnStore(db, id, principal.UserId());
+        var store = await OwnStore(db, id, caller.Id);
         return store is null ? NotFound(id) : TypedResults.Ok(StoreResponse.From(store));
     }
 
-    private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> DeleteStore(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+    /// <summary>What a handler that changes a store's spec needs, bound as one parameter.</summary>
+    internal readonly record struct SpecChange(StorefleetDb Db, AuditLog Audit, TimeProvider Clock, IStoreNotifier Notifier);
+
+    private static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> DeleteStore(Guid id, CurrentUser caller, [AsParameters] SpecChange change)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = change.Clock.GetUtcNow().UtcDateTime;
         // Only the first request flips the store to Deleting; repeating it is a no-op that still answers 202.
-        var (store, _) = await ChangeSpecAsync(db, audit, queue, changes, id, principal.UserId(),
+        var (store, _) = await ChangeSpecAsync(change, id, caller.Id,
             when: s => s.DeletionRequestedAt == null,
             set: s => s
                 .SetProperty(x => x.DeletionRequestedAt, now)
@@ -218,9 +101,10 @@ public static class StoresApi
     /// Returns the store as it is now (null if the caller has no such store) and whether it changed.
     /// </summary>
     private static async Task<(Store? Store, bool Changed)> ChangeSpecAsync(
-        StorefleetDb db, AuditLog audit, StoreQueueSignal queue, StoreChangeFeed changes, Guid id, Guid? ownerId,
+        SpecChange change, Guid id, Guid? ownerId,
         Expression<Func<Store, bool>> when, Action<UpdateSettersBuilder<Store>> set, StoreEvent happened, string action)
     {
+        var (db, audit, _, notifier) = change;
         await using var tx = await db.Database.BeginTransactionAsync();
         var mine = ownerId is { } owner ? db.Stores.Where(s => s.Id == id && s.OwnerId == owner) : db.Stores.Where(s => s.Id == id);
         var changed = await mine.Where(when)
@@ -235,15 +119,15 @@ public static class StoresApi
         audit.Record(db, action, "success", target: (id.ToString(), store.Name));
         await db.SaveChangesAsync();
         await tx.CommitAsync();
-        queue.Wake();
-        changes.Publish(store.OwnerId, id);
+        notifier.WakeWorkers();
+        notifier.StoreChanged(store.OwnerId, id);
         return (store, true);
     }
 
     private static async Task<Results<Ok<Page<StoreEventResponse>>, ProblemHttpResult>> GetEvents(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, long? after)
+        Guid id, CurrentUser caller, StorefleetDb db, long? after)
     {
-        var ownerId = principal.UserId();
+        var ownerId = caller.Id;
         if (!await db.Stores.AnyAsync(s => s.Id == id && s.OwnerId == ownerId)) return NotFound(id);
         var since = after ?? 0;
         var events = await db.StoreEvents.AsNoTracking()
@@ -255,17 +139,16 @@ public static class StoresApi
         return TypedResults.Ok(new Page<StoreEventResponse>(events, null));
     }
 
-    private static Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes) =>
-        Retry(id, principal.UserId(), db, audit, clock, queue, changes);
+    private static Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> RetryStore(Guid id, CurrentUser caller, [AsParameters] SpecChange change) =>
+        Retry(id, caller.Id, change);
 
     /// <summary>Retries a store in Error: the caller's own (<paramref name="ownerId"/>), or any store for an administrator (null).</summary>
     internal static async Task<Results<Accepted<StoreResponse>, ProblemHttpResult>> Retry(
-        Guid id, Guid? ownerId, StorefleetDb db, AuditLog audit, TimeProvider clock, StoreQueueSignal queue, StoreChangeFeed changes)
+        Guid id, Guid? ownerId, SpecChange change)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = change.Clock.GetUtcNow().UtcDateTime;
         // A new generation: the engine re-applies the release (which re-runs the setup job) under a fresh deadline.
-        var (store, retried) = await ChangeSpecAsync(db, audit, queue, changes, id, ownerId,
+        var (store, retried) = await ChangeSpecAsync(change, id, ownerId,
             when: s => s.Phase == StorePhase.Error && s.DeletionRequestedAt == null,
             set: s => s
                 .SetProperty(x => x.Phase, StorePhase.Pending)
@@ -285,9 +168,9 @@ public static class StoresApi
     }
 
     private static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> GetCredentials(
-        Guid id, ClaimsPrincipal principal, StorefleetDb db, AuditLog audit, CredentialProtector protector, HttpContext http)
+        Guid id, CurrentUser caller, StorefleetDb db, AuditLog audit, CredentialProtector protector, HttpContext http)
     {
-        var ownerId = principal.UserId();
+        var ownerId = caller.Id;
         var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
         if (store is null) return NotFound(id);
         if (store.AdminPasswordProtected is null || store.AdminUser is null)
@@ -308,10 +191,6 @@ public static class StoresApi
         detail: $"There is no store {id} in your account. List your stores with GET /stores.",
         statusCode: StatusCodes.Status404NotFound);
 
-    private static ProblemHttpResult AccountGone() => TypedResults.Problem(
-        title: "Account not found",
-        detail: "The account in your access token no longer exists. Sign in again.",
-        statusCode: StatusCodes.Status401Unauthorized);
 }
 
 public sealed record QuotaResponse(int Used, int Limit);

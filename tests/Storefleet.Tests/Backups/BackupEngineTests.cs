@@ -66,7 +66,10 @@ public class BackupEngineTests
         var after = reasons.SkipWhile(r => r != "RestoreRequested").ToList();
         // Restored only after the release was applied again and the setup Job verified the store (in the step that saw it Ready).
         Assert.Equal(["RestoreRequested", "RestoreApplied", "ReleaseUpgraded"], after.Take(3));
-        Assert.Equal([BackupSteps.Restored, "StoreConfigured", "Ready"], after.TakeLast(3));
+        Assert.Equal(["StoreConfigured", "Ready", BackupSteps.Restored], after.TakeLast(3));
+        Assert.Single(after, r => r == BackupSteps.Restored);
+        var restored = (await ana.GetFromJsonAsync<StoreResponse>($"/stores/{store.Id}", Json.Options))!.Conditions.Single(c => c.Type == BackupSteps.Restored);
+        Assert.Equal("True", restored.Status);
 
         var clone = await (await ana.PostJson("/stores", new { name = "Ana Bakery Copy", cloneFrom = new { storeId = store.Id } })).Read<StoreResponse>(HttpStatusCode.Accepted);
         await app.WaitUntil(async db => (await Reasons(app, clone.Id)).Contains(BackupSteps.Restored), TimeSpan.FromSeconds(20), "the clone is restored");

@@ -79,7 +79,7 @@ public class BackupSchedulerTests
         Assert.Equal(3, kept.Count);
         Assert.All(kept, t => Assert.True(now - t < TimeSpan.FromDays(3)));
         Assert.False(await check.StoreBackups.AnyAsync(b => b.StoreId == gone));
-        var storage = (SimulatedBackupStorage)app.Service<IBackupStorage>();
+        var storage = (SimulatedBackupStorage)((SelectedBackupStorage)app.Service<IBackupStorage>()).Chosen;
         Assert.True(storage.WasDeleted($"storefleet/stores/{gone}/{now.AddDays(-3).Ticks}.tar"));
         Assert.Equal(1, await check.StoreBackups.CountAsync(b => b.StoreGoneAt != null));
     }

@@ -79,7 +79,12 @@ public sealed class TestApp : WebApplicationFactory<Program>
     {
         builder.UseEnvironment(_environment);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter, SourceIpFromHeader>());
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<IStartupFilter, SourceIpFromHeader>();
+            // Metrics of this app only: other tests running at the same time move the process-wide counters.
+            services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
+        });
         if (_services is not null) builder.ConfigureTestServices(_services);
     }
 

@@ -150,4 +150,78 @@ public class StoreDecisionTests
         Assert.Contains("rateLimited", failed.Message);
         Assert.Equal(("True", "Issued"), (issued.Status, issued.Reason));
     }
+
+    /// <summary>One reconcile in a store's life: an observation, or a step that failed with a reason.</summary>
+    public sealed record Moment(TimeSpan At, StoreObservation? Seen, string? FailedWith, string ReadyStatus, TimeSpan ReadySince);
+
+    [Fact]
+    public void ReadyKeepsItsTransitionTimeAcrossResyncsAndMovesOnlyWhenItsStatusChanges()
+    {
+        var store = new Store
+        {
+            Id = Guid.NewGuid(), Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", ObservedGeneration = 1,
+            Phase = StorePhase.Provisioning, ProvisioningDeadline = Now.AddMinutes(15), AdminPasswordProtected = "sealed", AdminUser = "storeadmin",
+        };
+        var m = TimeSpan.FromMinutes(1);
+        Moment[] life =
+        [
+            new(0 * m, Seen(setup: Starting), null, "False", 0 * m),
+            new(1 * m, Seen(setup: Starting), null, "False", 0 * m),
+            new(2 * m, Seen(setup: Starting, warnings: "BackOff: pulling"), null, "False", 0 * m),
+            new(3 * m, AllReady, null, "True", 3 * m),
+            new(13 * m, AllReady, null, "True", 3 * m),
+            new(TimeSpan.FromDays(7), AllReady, null, "True", 3 * m),
+            new(TimeSpan.FromDays(7) + m, null, "ClusterUnreachable", "Unknown", TimeSpan.FromDays(7) + m),
+            new(TimeSpan.FromDays(7) + 2 * m, null, "ClusterUnreachable", "Unknown", TimeSpan.FromDays(7) + m),
+            new(TimeSpan.FromDays(7) + 3 * m, AllReady, null, "True", TimeSpan.FromDays(7) + 3 * m),
+            new(TimeSpan.FromDays(7) + 4 * m, Seen(wp: Failing), null, "False", TimeSpan.FromDays(7) + 4 * m),
+            new(TimeSpan.FromDays(7) + 5 * m, Seen(wp: Failing), null, "False", TimeSpan.FromDays(7) + 4 * m),
+        ];
+
+        foreach (var moment in life)
+        {
+            var now = Now + moment.At;
+            var decision = moment.Seen is { } seen
+                ? StoreDecision.Decide(store, seen, now, Policy)
+                : StoreDecision.Decide(store, new StepFailure(moment.FailedWith!, "the API server did not answer"), now, Policy);
+            // What the reconciler writes back.
+            store.Conditions = [.. decision.Conditions];
+            store.Phase = decision.Phase;
+            store.Attempt = decision.Requeue == Requeue.Backoff ? store.Attempt + 1 : 0;
+            if (decision.Phase == StorePhase.Ready) store.ReadyAt ??= now;
+
+            var ready = store.Conditions.Single(c => c.Type == StoreConditions.Ready);
+            Assert.Equal((moment.At, moment.ReadyStatus, Now + moment.ReadySince), (moment.At, ready.Status, ready.LastTransitionTime));
+        }
+    }
+
+    public sealed record FailureRow(string Case, Func<Store, Store> Given, StepAction Action, StorePhase Phase, Requeue Requeue, string Reason, string ReadyStatus)
+    {
+        public override string ToString() => Case;
+    }
+
+    public static TheoryData<FailureRow> Failures => new(
+        new FailureRow("a failed step while provisioning is shown as Error and retried with backoff", Fresh, StepAction.Wait, StorePhase.Error, Requeue.Backoff, "HelmFailed", "False"),
+        new FailureRow("a failed step past the deadline gives up", Late, StepAction.GiveUp, StorePhase.Error, Requeue.Never, "ProvisioningTimedOut", "False"),
+        new FailureRow("a Ready store that cannot be observed for a moment stays Ready, with Ready Unknown", WasReady, StepAction.Wait, StorePhase.Ready, Requeue.Backoff, "HelmFailed", "Unknown"),
+        new FailureRow("a failed step while deleting stays a deletion and is retried", s => Deleting(Late(s)), StepAction.Wait, StorePhase.Deleting, Requeue.Backoff, "HelmFailed", "False"));
+
+    [Theory, MemberData(nameof(Failures))]
+    public void AFailedStepIsDecidedByTheTableToo(FailureRow row)
+    {
+        var store = row.Given(new Store
+        {
+            Id = Guid.NewGuid(), Name = "Shop", Slug = "shop", Engine = "woocommerce", ChartVersion = "0.1.0", Attempt = 2,
+            Generation = 1, ObservedGeneration = 1, Phase = StorePhase.Provisioning, ProvisioningDeadline = Now.AddMinutes(10),
+        });
+
+        var decision = StoreDecision.Decide(store, new StepFailure("HelmFailed", "helm upgrade failed: Error: timed out"), Now, Policy);
+
+        Assert.Equal((row.Action, row.Phase, row.Requeue, row.Reason), (decision.Action, decision.Phase, decision.Requeue, decision.Reason));
+        var ready = decision.Conditions.Single(c => c.Type == StoreConditions.Ready);
+        Assert.Equal((row.ReadyStatus, row.Reason), (ready.Status, ready.Reason));
+        Assert.Contains("Error: timed out", ready.Message);
+        Assert.True(decision.Failed);
+        if (decision.Action != StepAction.GiveUp) Assert.StartsWith("Retry attempt 3: ", ready.Message);
+    }
 }

@@ -62,13 +62,24 @@ public sealed class HelmCli(KubernetesClusterOptions options, ILogger<HelmCli> l
     {
         var result = await RunAsync(args, ct);
         if (result.ExitCode != 0)
-            throw new ClusterException(reason, $"helm {args[0]} failed: {FirstLine(result.Stderr)}");
+            throw new ClusterException(reason, $"helm {args[0]} failed: {ErrorMessage(result.Stderr)}");
         return result.Stdout;
     }
 
-    internal static string FirstLine(string text)
+    /// <summary>
+    /// What went wrong, in helm's words: its <c>Error:</c> line with the lines that continue it (Helm 4 writes
+    /// slog lines, <c>level=INFO msg=…</c>, to stderr before it, so the first line is often not the error).
+    /// Without an <c>Error:</c> line, the last line that is not a log line. At most 500 characters.
+    /// </summary>
+    internal static string ErrorMessage(string stderr)
     {
-        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no output)";
-        return line.Length > 500 ? line[..500] : line;
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var start = Array.FindIndex(lines, l => l.StartsWith("Error:", StringComparison.Ordinal));
+        var message = start >= 0
+            ? string.Join(" ", lines.Skip(start).TakeWhile((l, i) => i == 0 || !IsLogLine(l)))
+            : lines.LastOrDefault(l => !IsLogLine(l)) ?? lines.LastOrDefault() ?? "(no output)";
+        return message.Length > 500 ? message[..500] : message;
     }
+
+    private static bool IsLogLine(string line) => line.StartsWith("level=", StringComparison.Ordinal) || line.StartsWith("time=", StringComparison.Ordinal);
 }

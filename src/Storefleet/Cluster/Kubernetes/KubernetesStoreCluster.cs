@@ -49,7 +49,6 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
     /// <summary>The RoleBinding the worker creates in each store namespace (to <see cref="KubernetesClusterOptions.StoreRole"/>).</summary>
     public const string WorkerRoleBinding = "storefleet-worker";
 
-    public string Kind => "kubernetes";
 
     public async Task<StoreObservation> ObserveAsync(StoreRef store, CancellationToken ct)
     {
@@ -375,7 +374,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         var result = await helm.RunAsync(HelmReleases.Status(store), ct);
         if (result.ExitCode == 0) return HelmReleases.ParseStatus(result.Stdout);
         if (HelmReleases.IsNotFound(result.Stderr)) return ReleaseInfo.None;
-        throw new ClusterException("HelmStatusFailed", $"helm status failed: {HelmCli.FirstLine(result.Stderr)}");
+        throw new ClusterException("HelmStatusFailed", $"helm status failed: {HelmCli.ErrorMessage(result.Stderr)}");
     }
 
     /// <summary>Everything secret a store needs, generated once: database and admin passwords, and WordPress'

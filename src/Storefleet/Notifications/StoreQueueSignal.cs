@@ -1,27 +1,17 @@
 using System.Threading.Channels;
 
-namespace Storefleet.Provisioning;
+namespace Storefleet.Notifications;
 
 /// <summary>
-/// Wakes the provisioning workers of this process when a store's spec changes, so a new or deleted
-/// store is picked up at once instead of at the next poll. Coalescing: many wakes before the worker
+/// Wakes this process' provisioning workers (set by <see cref="IStoreNotifier"/>, for wakes from here or from
+/// another process, and by the worker itself when a slot frees). Coalescing: many wakes before the worker
 /// looks count as one, and a wake with nobody waiting is remembered.
 /// </summary>
 public sealed class StoreQueueSignal
 {
     private readonly Channel<bool> _wakes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    /// <summary>Raised after <see cref="Wake"/>; other processes' listeners (PostgreSQL NOTIFY) hook in here.</summary>
-    public event Action? Woken;
-
-    public void Wake()
-    {
-        _wakes.Writer.TryWrite(true);
-        Woken?.Invoke();
-    }
-
-    /// <summary>Wakes this process only (used when the wake came from another process).</summary>
-    public void WakeLocal() => _wakes.Writer.TryWrite(true);
+    public void Wake() => _wakes.Writer.TryWrite(true);
 
     /// <summary>Returns true when woken, false when <paramref name="timeout"/> passed first.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct)
