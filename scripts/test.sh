@@ -6,7 +6,7 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NEXT_TELEMETRY_DISABLED=1
 export PATH="$root/.tools/bin:$PATH"
 
-scripts/tools.sh helm services lint store || exit 1
+scripts/tools.sh helm services lint store s3 || exit 1
 
 services=$(mktemp -d /tmp/storefleet-test.XXXXXX)
 cleanup() { scripts/test-services.sh stop "$services"; rm -rf "$services"; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need, idempotently: a second run costs nothing.
-# Usage: scripts/tools.sh [helm] [services] [browser] [lint] [load] [store]   (no argument: helm only)
+# Usage: scripts/tools.sh [helm] [services] [browser] [lint] [load] [store] [s3]   (no argument: helm only)
 # Downloaded tools go to .tools/ (git-ignored); system packages come from Debian's apt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +41,16 @@ ensure_helm() {
   rm -rf "$tmp"
 }
 
+# s3rver: an S3-compatible server (Node) the real-store suite uploads backups to, on loopback only.
+S3RVER_VERSION=3.7.1
+ensure_s3rver() {
+  local dir="$TOOLS/s3rver"
+  if [ -f "$dir/node_modules/s3rver/package.json" ] && grep -q "\"version\": \"$S3RVER_VERSION\"" "$dir/node_modules/s3rver/package.json"; then return 0; fi
+  echo "tools: installing s3rver $S3RVER_VERSION into .tools/s3rver" >&2
+  mkdir -p "$dir"
+  npm install --silent --no-audit --no-fund --prefix "$dir" "s3rver@$S3RVER_VERSION" >/dev/null
+}
+
 for want in "${@:-helm}"; do
   case "$want" in
     helm) ensure_helm ;;
@@ -49,6 +59,7 @@ for want in "${@:-helm}"; do
     lint) apt_install shellcheck ;;
     load) apt_install wrk ;;
     # The real-store suite: PHP 8.2 and MariaDB run WordPress + WooCommerce from ../shared/store-kit.
+    s3) ensure_s3rver ;;
     store) apt_install php-cli php-mysql php-curl php-gd php-intl php-mbstring php-xml php-zip mariadb-server mariadb-client ;;
     *) echo "tools: unknown tool set '$want'" >&2; exit 2 ;;
   esac

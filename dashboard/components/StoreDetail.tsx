@@ -7,6 +7,7 @@ import { formatTime, timeAgo } from "@/lib/format";
 import { startLive, type LiveMode } from "@/lib/live";
 import type { StoreChange } from "@/lib/stores";
 import type { Credentials, Page, Store, StoreEvent } from "@/lib/types";
+import { BackupsSection } from "./BackupsSection";
 import { DeleteStoreDialog } from "./DeleteStoreDialog";
 import { LiveIndicator } from "./LiveIndicator";
 import { StatusBadge } from "./StatusBadge";
@@ -226,6 +227,8 @@ export function StoreDetail({ initialStore, initialEvents }: Props) {
           </p>
         )}
       </section>
+
+      {!gone && <BackupsSection store={store} />}
 
       <section className="card" aria-labelledby="conditions-heading">
         <h2 id="conditions-heading">Conditions</h2>

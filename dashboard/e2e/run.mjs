@@ -199,6 +199,39 @@ test("the store detail shows URLs, conditions and events, and reveals the admin 
   assert((await page.getByTestId("admin-password").count()) === 0, "password still visible after hiding");
 });
 
+test("the tenant backs up, restores (typing the store's name) and clones a store from its page", async () => {
+  const backups = page.getByTestId("backups");
+  await backups.getByRole("button", { name: "Back up now" }).click();
+  await backups.locator('tr[data-state="Completed"]').first().waitFor({ timeout: READY_TIMEOUT });
+
+  await backups.getByRole("button", { name: "Restore…" }).first().click();
+  const dialog = page.getByRole("dialog");
+  await dialog.waitFor();
+  const restore = dialog.getByRole("button", { name: "Restore", exact: true });
+  await dialog.getByLabel(/to confirm/).fill("not the name");
+  assert(await restore.isDisabled(), "restore must stay disabled until the store's name is typed");
+  await dialog.getByLabel(/to confirm/).fill(storeName);
+  await shot("06b-restore-confirm");
+  await restore.click();
+  await page.getByTestId("events").filter({ hasText: "RestoreRequested" }).waitFor();
+  await page.getByTestId("events").filter({ hasText: "The store is back from its backup" }).waitFor({ timeout: READY_TIMEOUT });
+  await page.locator('[data-status="Ready"]').first().waitFor({ timeout: READY_TIMEOUT });
+
+  await backups.getByRole("button", { name: "Clone…" }).first().click();
+  const cloneName = `Copy ${run_id}`;
+  await page.getByRole("dialog").getByLabel("Name of the new store").fill(cloneName);
+  await page.getByRole("dialog").getByRole("button", { name: "Create the copy" }).click();
+  await page.getByRole("heading", { level: 1, name: cloneName }).waitFor();
+  await page.getByTestId("events").filter({ hasText: "The store is back from its backup" }).waitFor({ timeout: READY_TIMEOUT });
+  await shot("06c-clone-ready");
+  // Free the quota slot the copy took: the next test counts on it.
+  const token = await apiToken(tenant);
+  const copy = (await apiStores(token)).find((s) => s.name === cloneName);
+  assert(copy, "the copy is not in the API's list");
+  const res = await fetch(`${API}/stores/${copy.id}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+  assert(res.status === 202, `deleting the copy: ${res.status}`);
+});
+
 test("quota exceeded is explained with what to do, using only the keyboard", async () => {
   await page.getByRole("link", { name: "All stores" }).click();
   await page.waitForURL(/\/stores$/);

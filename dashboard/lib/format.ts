@@ -38,3 +38,16 @@ export function formatTime(iso: string): string {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? iso : absolute.format(t);
 }
+
+/** Bytes for people: 27.6 MB. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return "—";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -99,6 +99,7 @@ export const STATUS_TEXT: Record<StoreStatus, string> = {
   Ready: "Ready",
   Error: "Error",
   Deleting: "Deleting",
+  Restoring: "Restoring",
 };
 
 /** What each status means, for screen readers and tooltips. */
@@ -108,6 +109,7 @@ export const STATUS_HELP: Record<StoreStatus, string> = {
   Ready: "Up and running",
   Error: "Provisioning failed; see the reason and retry",
   Deleting: "Being deleted with everything it owns",
+  Restoring: "A backup is being put back; the store is verified before it is Ready again",
 };
 
 /** Status changes worth announcing to screen-reader users (not every intermediate step). */

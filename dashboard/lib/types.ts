@@ -1,6 +1,6 @@
 // Shapes of the Storefleet API (JSON, camelCase). Kept in one place so server and client agree.
 
-export type StoreStatus = "Pending" | "Provisioning" | "Ready" | "Error" | "Deleting";
+export type StoreStatus = "Pending" | "Provisioning" | "Ready" | "Error" | "Deleting" | "Restoring";
 
 export interface StoreCondition {
   type: string;
@@ -24,6 +24,18 @@ export interface Store {
   /** The store chart version that runs; while a fleet upgrade moves the store, targetChartVersion is where it goes. */
   chartVersion?: string | null;
   targetChartVersion?: string | null;
+}
+
+export type BackupState = "Pending" | "Running" | "Completed" | "Failed";
+
+export interface Backup {
+  id: string;
+  state: BackupState;
+  createdAt: string;
+  completedAt: string | null;
+  sizeBytes: number | null;
+  kind: "manual" | "scheduled" | "pre-upgrade" | string;
+  message: string;
 }
 
 export interface Page<T> {

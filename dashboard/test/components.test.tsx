@@ -164,7 +164,11 @@ describe("StoreDetail", () => {
 
   it("reveals the admin password only on request, for a Ready store", async () => {
     const ready = store({ status: "Ready", urls: { storefront: "http://ana.example", admin: "http://ana.example/wp-admin" } });
-    fetchMock.mockResolvedValue(json(200, { username: "admin", password: "s3cret-Pa55", adminUrl: "http://ana.example/wp-admin" }));
+    fetchMock.mockImplementation(async (url: string) =>
+      url.includes("/backups")
+        ? json(200, { items: [] })
+        : json(200, { username: "admin", password: "s3cret-Pa55", adminUrl: "http://ana.example/wp-admin" }),
+    );
     render(<StoreDetail initialStore={ready} initialEvents={[]} />);
     expect(screen.queryByText("s3cret-Pa55")).toBeNull();
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Show admin password" })));

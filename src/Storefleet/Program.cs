@@ -3,6 +3,7 @@ using Storefleet.Admin;
 using Storefleet.Api;
 using Storefleet.Audit;
 using Storefleet.Auth;
+using Storefleet.Backups;
 using Storefleet.Data;
 using Storefleet.Notifications;
 using Storefleet.Observability;
@@ -33,6 +34,7 @@ builder.AddObservability();
 builder.AddNotifications();
 builder.AddProvisioning();
 builder.AddStores();
+builder.AddBackups();
 builder.AddUpgrades();
 
 var app = builder.Build();
@@ -52,6 +54,7 @@ if (app.Services.GetRequiredService<ProcessRoles>().Api)
     app.MapAuth();
     app.MapMe();
     app.MapStores();
+    app.MapBackups();
     app.MapAdmin().MapUpgrades();
 }
 

@@ -142,6 +142,36 @@ because it shares this block.
 # Only the SQLite fallback and development keys use the data directory; keep it off the read-only root.
 - name: Storage__DataDirectory
   value: /tmp/storefleet
+{{ include "storefleet.backupEnv" . }}
+{{- end -}}
+
+{{/* Backups (API and workers): where, when, how many. The credentials are the workers' alone (worker.yaml). */}}
+{{- define "storefleet.backupEnv" -}}
+{{- $b := .Values.backups -}}
+- name: Backups__ObjectStore__Endpoint
+  value: {{ $b.objectStore.endpoint | quote }}
+- name: Backups__ObjectStore__Bucket
+  value: {{ $b.objectStore.bucket | quote }}
+- name: Backups__ObjectStore__Region
+  value: {{ $b.objectStore.region | quote }}
+- name: Backups__ObjectStore__Prefix
+  value: {{ $b.objectStore.prefix | quote }}
+- name: Backups__ObjectStore__ForcePathStyle
+  value: {{ $b.objectStore.forcePathStyle | quote }}
+- name: Backups__Scheduled
+  value: {{ $b.schedule.enabled | quote }}
+- name: Backups__WindowStart
+  value: {{ $b.schedule.windowStart | quote }}
+- name: Backups__WindowLength
+  value: {{ $b.schedule.windowLength | quote }}
+- name: Backups__KeepDaily
+  value: {{ $b.retention.daily | quote }}
+- name: Backups__KeepWeekly
+  value: {{ $b.retention.weekly | quote }}
+- name: Backups__GraceAfterStoreDeletion
+  value: {{ $b.retention.graceAfterStoreDeletion | quote }}
+- name: Backups__PerUserPerDay
+  value: {{ $b.perUserPerDay | quote }}
 {{- end -}}
 
 {{/* The migration container: the same image and command as the hook Job (`Storefleet.dll migrate`). */}}

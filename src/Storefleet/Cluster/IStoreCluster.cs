@@ -47,6 +47,16 @@ public interface IStoreCluster
 
     /// <summary>Every namespace labelled as managed by Storefleet, live store or not (the orphan collector compares).</summary>
     IAsyncEnumerable<ManagedNamespace> ListManagedAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Starts the backup Job (from the chart's <c>&lt;release&gt;-backup</c> template) if it does not exist, and reports
+    /// where it is: running, completed with the object's size and sha256, or failed with the script's reason.
+    /// Idempotent per <see cref="BackupJob.RunId"/>: calling it again only observes.
+    /// </summary>
+    Task<JobStatus> BackupAsync(StoreRef store, BackupJob job, CancellationToken ct);
+
+    /// <summary>The same for a restore Job (<c>&lt;release&gt;-restore</c>), per <see cref="RestoreJob.RunId"/>.</summary>
+    Task<JobStatus> RestoreAsync(StoreRef store, RestoreJob job, CancellationToken ct);
 }
 
 public sealed record StoreRef(Guid Id, string Slug)

@@ -20,6 +20,10 @@ public sealed class SimulatedClusterOptions
     /// <summary>Keep the simulated cluster in this file, so it survives a killed worker process (crash tests).</summary>
     public string? StateFile { get; set; }
     public string BaseDomain { get; set; } = "127.0.0.1.nip.io";
+    /// <summary>From creating a backup Job to its upload completing.</summary>
+    public TimeSpan BackupDuration { get; set; } = TimeSpan.FromSeconds(3);
+    /// <summary>From creating a restore Job to the store's data being back.</summary>
+    public TimeSpan RestoreDuration { get; set; } = TimeSpan.FromSeconds(3);
     /// <summary>
     /// The store chart versions the twin can install, by version. 0.1.0 is the version of charts/woocommerce-store;
     /// 0.2.0 is synthetic (no such chart exists) so that a fleet upgrade and its rollback can be tried without a cluster.
@@ -55,6 +59,10 @@ public enum SimulatedFault
     NamespaceStuckTerminating,
     /// <summary>WordPress cannot pull its image for a while.</summary>
     ImagePullBackOff,
+    /// <summary>The next backup Job fails (the object store refused the upload).</summary>
+    BackupFails,
+    /// <summary>The next restore Job refuses the backup (its checksum does not match) and changes nothing.</summary>
+    RestoreFails,
 }
 
 /// <summary>
@@ -429,6 +437,47 @@ public sealed class SimulatedCluster : IStoreCluster
         foreach (var ns in all) yield return ns;
     }
 
+    public async Task<JobStatus> BackupAsync(StoreRef store, BackupJob job, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        var status = await RunJobAsync(store, $"backup-{job.RunId}", _options.BackupDuration, SimulatedFault.BackupFails, "backup", ct);
+        if (status.State != JobState.Completed) return status;
+        // A deterministic size and checksum per backup, like a real object of a small store.
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{store.Id}/{job.BackupId}"));
+        var size = 20_000_000L + BitConverter.ToUInt32(digest) % 10_000_000;
+        return status with { SizeBytes = size, Sha256 = Convert.ToHexString(digest).ToLowerInvariant(), Message = $"Simulated: uploaded {size} bytes." };
+    }
+
+    public async Task<JobStatus> RestoreAsync(StoreRef store, RestoreJob job, CancellationToken ct)
+    {
+        using var _ = Enter(store);
+        return await RunJobAsync(store, $"restore-{job.RunId}", _options.RestoreDuration, SimulatedFault.RestoreFails, "restore", ct);
+    }
+
+    /// <summary>A Job in the store's namespace: created on the first call, done after <paramref name="duration"/>, failed when a fault says so.</summary>
+    private async Task<JobStatus> RunJobAsync(StoreRef store, string name, TimeSpan duration, SimulatedFault fault, string op, CancellationToken ct)
+    {
+        await Delay(_options.ObserveDelay, ct);
+        lock (_gate)
+        {
+            var ns = Writable(store);
+            var created = false;
+            if (!ns.Jobs.TryGetValue(name, out var simJob))
+            {
+                ns.Jobs[name] = simJob = new SimJob { StartedAt = Now, DoneAt = Now + duration, Fails = Take(store, fault) || Random(store, op) };
+                created = true;
+                Save();
+            }
+            if (Now < simJob.DoneAt)
+                return JobStatus.Running(created ? $"Simulated: Job {store.ReleaseName}-{name} created." : $"Simulated: Job {store.ReleaseName}-{name} is running.");
+            if (simJob.Fails)
+                return JobStatus.Failed(op == "backup"
+                    ? "Simulated fault: backup FAILED: upload — curl: (22) The requested URL returned error: 403 (AccessDenied)"
+                    : "Simulated fault: restore FAILED: the backup is corrupted or truncated: its sha256 does not match the one recorded; the store was not changed");
+            return new JobStatus(JobState.Completed, $"Simulated: Job {store.ReleaseName}-{name} completed.");
+        }
+    }
+
     private DateTime Now => _clock.GetUtcNow().UtcDateTime;
 
     private TimeSpan Scale(double fraction) => _options.TimeToReady * fraction;
@@ -535,6 +584,15 @@ public sealed class SimulatedCluster : IStoreCluster
         public int NamespacesCreated { get; set; }
         public int CredentialsCreated { get; set; }
         public int Installs { get; set; }
+        /// <summary>Backup and restore Jobs by name (they stay after completion, like Jobs with a TTL).</summary>
+        public Dictionary<string, SimJob> Jobs { get; set; } = [];
+    }
+
+    private sealed class SimJob
+    {
+        public DateTime StartedAt { get; set; }
+        public DateTime DoneAt { get; set; }
+        public bool Fails { get; set; }
     }
 
     private sealed class SimRelease

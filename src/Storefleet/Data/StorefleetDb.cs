@@ -22,6 +22,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
     public DbSet<Rollout> Rollouts => Set<Rollout>();
     public DbSet<RolloutWave> RolloutWaves => Set<RolloutWave>();
     public DbSet<RolloutStore> RolloutStores => Set<RolloutStore>();
+    public DbSet<Backups.StoreBackup> StoreBackups => Set<Backups.StoreBackup>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -92,6 +93,7 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
         });
 
         UpgradesModel.Configure(model);
+        Backups.StoreBackup.Configure(model);
 
         model.Entity<AuditEntry>(a =>
         {

@@ -196,4 +196,6 @@ public sealed class DetectedCluster(IServiceProvider services, IKubernetes kuber
     public Task UninstallAsync(StoreRef store, CancellationToken ct) => Chosen.UninstallAsync(store, ct);
     public Task DeleteNamespaceAsync(StoreRef store, CancellationToken ct) => Chosen.DeleteNamespaceAsync(store, ct);
     public IAsyncEnumerable<ManagedNamespace> ListManagedAsync(CancellationToken ct) => Chosen.ListManagedAsync(ct);
+    public Task<JobStatus> BackupAsync(StoreRef store, BackupJob job, CancellationToken ct) => Chosen.BackupAsync(store, job, ct);
+    public Task<JobStatus> RestoreAsync(StoreRef store, RestoreJob job, CancellationToken ct) => Chosen.RestoreAsync(store, job, ct);
 }

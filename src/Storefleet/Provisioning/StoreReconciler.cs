@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Storefleet.Backups;
 using Storefleet.Cluster;
 using Storefleet.Data;
 using Storefleet.Notifications;
@@ -29,7 +30,7 @@ public sealed class WorkerOptions
 public sealed class StoreReconciler(
     IDbContextFactory<StorefleetDb> databases, IStoreCluster cluster, CredentialProtector protector,
     ReconcilePolicy policy, TimeProvider clock, ProvisioningMetrics metrics, IStoreNotifier notifier, IOptions<StoreOptions> storeOptions,
-    ILogger<StoreReconciler> log)
+    BackupSteps backups, ILogger<StoreReconciler> log)
 {
     private enum StepOutcome { Continue, Scheduled, Forgotten }
 
@@ -52,7 +53,7 @@ public sealed class StoreReconciler(
         var sinceWrite = System.Diagnostics.Stopwatch.StartNew();
         for (var step = 1; ; step++)
         {
-            var outcome = await StepAsync(store, leased.OwnerEmail ?? "", pending, ct);
+            var outcome = await StepAsync(db, store, leased.OwnerEmail ?? "", pending, ct);
             if (outcome == StepOutcome.Forgotten)
             {
                 db.Stores.Remove(store);
@@ -76,7 +77,7 @@ public sealed class StoreReconciler(
     }
 
     /// <summary>One observe → decide → act, applied to the tracked store; events go to <paramref name="events"/>.</summary>
-    private async Task<StepOutcome> StepAsync(Store store, string ownerEmail, List<StoreEvent> events, CancellationToken ct)
+    private async Task<StepOutcome> StepAsync(StorefleetDb db, Store store, string ownerEmail, List<StoreEvent> events, CancellationToken ct)
     {
         var id = store.Id;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -92,6 +93,8 @@ public sealed class StoreReconciler(
         {
             var seen = await cluster.ObserveAsync(target, ct);
             decision = StoreDecision.Decide(store, seen, now, policy);
+            // Backups, restores and clones: their own step (a Job) when one is due, else the store's decision stands.
+            decision = await backups.StepAsync(db, store, seen, decision, events, now, ct) ?? decision;
             if (seen.StorefrontUrl is { } url && store.DeletionRequestedAt is null)
                 (store.StorefrontUrl, store.AdminUrl) = (url, url.TrimEnd('/') + "/wp-admin/");
             await ActAsync(store, ownerEmail, decision, events, now, ct);

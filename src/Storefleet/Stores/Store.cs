@@ -21,6 +21,12 @@ public sealed class Store
     /// <summary>Bumped whenever the spec changes (including a deletion or retry request).</summary>
     public long Generation { get; set; } = 1;
     public DateTime? DeletionRequestedAt { get; set; }
+    /// <summary>Restore this backup into the store (in place, or a clone's first data); cleared once the store is Ready again.</summary>
+    public Guid? RestoreBackupId { get; set; }
+    /// <summary>When the restore Job finished; the engine then re-applies the release so the setup Job verifies the store.</summary>
+    public DateTime? RestoredAt { get; set; }
+    /// <summary>When the scheduler takes the next daily backup (a time of day spread across stores by id).</summary>
+    public DateTime? NextBackupAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 
@@ -61,6 +67,8 @@ public enum StorePhase
     Ready,
     Error,
     Deleting,
+    /// <summary>A backup is being put back (in place or into a clone); the store turns Ready once verified like a new one.</summary>
+    Restoring,
 }
 
 /// <summary>A Kubernetes-style condition: the latest observation of one aspect of the store.</summary>

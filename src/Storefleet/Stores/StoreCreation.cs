@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Storefleet.Audit;
 using Storefleet.Auth;
+using Storefleet.Backups;
 using Storefleet.Data;
 using Storefleet.Notifications;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
@@ -18,7 +19,8 @@ namespace Storefleet.Stores;
 /// insert the store with its event, idempotency record and audit entry in one transaction, then wake the workers.
 /// </summary>
 public sealed class StoreCreation(
-    StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json, AuditLog audit, TimeProvider clock, IStoreNotifier notifier)
+    StorefleetDb db, IOptions<StoreOptions> options, IOptions<JsonOptions> json, AuditLog audit, TimeProvider clock, IStoreNotifier notifier,
+    IBackupStorage backupStorage, IOptions<BackupOptions> backupOptions)
 {
     private const int SlugAttempts = 5;
 
@@ -27,7 +29,15 @@ public sealed class StoreCreation(
     {
         if (Validate(body, idempotencyKey, out var engine) is { } invalid) return invalid;
         var name = StoreRules.NormalizeName(body.Name!);
-        var requestHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{engine}")));
+        // A clone: the new store is provisioned, then the backup is restored into it at its own address.
+        StoreBackup? cloneOf = null;
+        if (body.CloneFrom is { } cloneFrom)
+        {
+            var (backup, problem) = await BackupsApi.ResolveCloneAsync(db, backupStorage, backupOptions, cloneFrom, caller.Id, clock.GetUtcNow().UtcDateTime);
+            if (problem is not null) return problem;
+            cloneOf = backup;
+        }
+        var requestHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(cloneOf is null ? $"{name}\n{engine}" : $"{name}\n{engine}\n{cloneOf.Id}")));
 
         // A slug taken by a concurrent create of another tenant surfaces as a unique violation; try again with a fresh suffix.
         for (var attempt = 1; ; attempt++)
@@ -59,7 +69,7 @@ public sealed class StoreCreation(
                 return QuotaReached(used, quota);
             }
 
-            var response = await AddAsync(owner, name, engine, idempotencyKey, requestHash, tryBaseSlug: attempt == 1);
+            var response = await AddAsync(owner, name, engine, idempotencyKey, requestHash, tryBaseSlug: attempt == 1, cloneOf);
             try
             {
                 await db.SaveChangesAsync();
@@ -110,7 +120,7 @@ public sealed class StoreCreation(
     });
 
     /// <summary>Adds the store, its Created event, its idempotency record and the audit entry to the unit of work.</summary>
-    private async Task<StoreResponse> AddAsync(User owner, string name, string engine, string? idempotencyKey, string requestHash, bool tryBaseSlug)
+    private async Task<StoreResponse> AddAsync(User owner, string name, string engine, string? idempotencyKey, string requestHash, bool tryBaseSlug, StoreBackup? cloneOf)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         // Neither a live store's slug nor one reserved after a deletion (SlugReservations).
@@ -127,6 +137,7 @@ public sealed class StoreCreation(
             UpdatedAt = now,
             Phase = StorePhase.Pending,
             DueAt = now,
+            RestoreBackupId = cloneOf?.Id,
         };
         var response = StoreResponse.From(store);
         db.Stores.Add(store);
@@ -138,6 +149,11 @@ public sealed class StoreCreation(
                 ResponseJson = JsonSerializer.Serialize(response, json.Value.SerializerOptions),
             });
         audit.Record(db, "store.create", "success", actor: owner, target: (store.Id.ToString(), name));
+        if (cloneOf is not null)
+        {
+            db.StoreEvents.Add(StoreEvent.Normal(store.Id, now, "CloneRequested", $"A copy of store {cloneOf.StoreId} from its backup of {cloneOf.CreatedAt:yyyy-MM-dd HH:mm} UTC; it is restored once the new store is up."));
+            audit.Record(db, "store.clone", "success", actor: owner, target: (store.Id.ToString(), name), detail: $"from store {cloneOf.StoreId}, backup {cloneOf.Id}");
+        }
         return response;
     }
 }

@@ -2,7 +2,8 @@ using System.Text;
 
 namespace Storefleet.Stores;
 
-public sealed record CreateStoreRequest(string? Name, string? Engine);
+/// <param name="CloneFrom">Optional: a copy of one of the caller's stores from its backup (see Backups/BackupsApi).</param>
+public sealed record CreateStoreRequest(string? Name, string? Engine, Backups.CloneFrom? CloneFrom = null);
 
 public sealed record StoreUrls(string Storefront, string Admin);
 

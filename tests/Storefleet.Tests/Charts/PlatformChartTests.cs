@@ -234,6 +234,9 @@ public partial class PlatformChartTests
             ["Auth__"] = typeof(Storefleet.Auth.AuthOptions),
             ["Admin__"] = typeof(Storefleet.Auth.AdminOptions),
             ["Stores__"] = typeof(Storefleet.Stores.StoreOptions),
+            // The nested section first: the first matching prefix wins.
+            ["Backups__ObjectStore__"] = typeof(Storefleet.Backups.ObjectStoreOptions),
+            ["Backups__"] = typeof(Storefleet.Backups.BackupOptions),
         };
         string[] plain = ["ASPNETCORE_ENVIRONMENT", "Roles", "Urls", "Database__MigrateOnStartup", "Cluster__Mode", "Storage__DataDirectory",
             "ConnectionStrings__Storefleet", "ConnectionStrings__Redis", "Secrets__EncryptionKey", "Cors__DashboardOrigins__0",

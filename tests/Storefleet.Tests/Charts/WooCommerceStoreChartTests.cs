@@ -74,8 +74,8 @@ public class WooCommerceStoreChartTests
         ChartPolicies.AssertNone(ChartPolicies.ContainersWithoutRequestsAndLimits(chart), "requests and limits");
         ChartPolicies.AssertNone(ChartPolicies.LongRunningContainersWithoutProbes(chart), "probes");
         ChartPolicies.AssertNone(ChartPolicies.ContainersNotRestricted(chart), "restricted security context");
-        // WordPress, MySQL, the setup Job and the WP-Cron CronJob.
-        Assert.Equal(4, chart.Pods.Count());
+        // WordPress, MySQL, the setup Job, the WP-Cron CronJob and the backup and restore Job templates.
+        Assert.Equal(6, chart.Pods.Count());
     }
 
     [Theory]

@@ -29,7 +29,7 @@ public class WooCommerceStoreIsolationTests
         var flows = ChartPolicies.AllowedFlowsBetweenPods(StoreChart.Render(valuesFile));
 
         Assert.Equal(
-            ["cron -> wordpress 8080/TCP", "setup -> database 3306/TCP", "setup -> wordpress 8080/TCP", "wordpress -> database 3306/TCP"],
+            ["backup -> database 3306/TCP", "cron -> wordpress 8080/TCP", "setup -> database 3306/TCP", "setup -> wordpress 8080/TCP", "wordpress -> database 3306/TCP"],
             flows.Order());
     }
 
@@ -70,7 +70,7 @@ public class WooCommerceStoreIsolationTests
     }
 
     [Fact]
-    public void MySqlAcceptsOnlyWordPressAndTheSetupJobOn3306AndReachesNothing()
+    public void MySqlAcceptsOnlyWordPressAndTheSetupAndBackupJobsOn3306AndReachesNothing()
     {
         var chart = Local;
         var database = chart.PodOf("database");
@@ -78,7 +78,7 @@ public class WooCommerceStoreIsolationTests
         var policy = Policy(chart, "database");
         var rule = Assert.Single(policy.Spec.Ingress);
         Assert.Equal("3306", Assert.Single(rule.Ports).Port.Value);
-        Assert.Equal(["setup", "wordpress"], rule.FromProperty.Select(p => p.PodSelector.MatchLabels["app.kubernetes.io/component"]).Order());
+        Assert.Equal(["backup", "setup", "wordpress"], rule.FromProperty.Select(p => p.PodSelector.MatchLabels["app.kubernetes.io/component"]).Order());
         Assert.All(rule.FromProperty, p => Assert.Null(p.NamespaceSelector));
         // No policy that selects MySQL allows any egress: not DNS, not the internet.
         var egress = ChartPolicies.PoliciesFor(chart, database, "Egress").ToList();
@@ -106,11 +106,12 @@ public class WooCommerceStoreIsolationTests
 
     public static TheoryData<string, string, string, string[]> InternetCases => new()
     {
-        // values file, woocommerceSource, wordpress internet opt-in → pods that get 443
-        { "values-local.yaml", "download", "false", ["setup"] },
-        { "values-local.yaml", "download", "true", ["setup", "wordpress"] },
-        { "values-local.yaml", "bundled", "false", [] },
-        { "values-local.yaml", "bundled", "true", ["wordpress"] },
+        // values file, woocommerceSource, wordpress internet opt-in → pods that get 443. The backup and restore
+        // Jobs (two templates) always reach the object store, by default at a public address.
+        { "values-local.yaml", "download", "false", ["backup", "backup", "setup"] },
+        { "values-local.yaml", "download", "true", ["backup", "backup", "setup", "wordpress"] },
+        { "values-local.yaml", "bundled", "false", ["backup", "backup"] },
+        { "values-local.yaml", "bundled", "true", ["backup", "backup", "wordpress"] },
     };
 
     [Theory]
@@ -138,13 +139,30 @@ public class WooCommerceStoreIsolationTests
     }
 
     [Fact]
-    public void ProductionHasNoInternetEgressAtAll()
+    public void InProductionOnlyTheBackupJobsReachPublicAddressesAndOnlyTheObjectStoresPort()
     {
         var chart = StoreChart.Render("values-prod.yaml");
 
-        Assert.DoesNotContain(chart.OfType<V1NetworkPolicy>(), p => (p.Spec.Egress ?? []).Any(r => (r.To ?? []).Any(peer => peer.IpBlock is not null)));
+        var toPublic = chart.OfType<V1NetworkPolicy>().Where(p => (p.Spec.Egress ?? []).Any(r => (r.To ?? []).Any(peer => peer.IpBlock is not null))).ToList();
+        var backup = Assert.Single(toPublic);
+        Assert.Equal("backup", backup.Spec.PodSelector.MatchLabels["app.kubernetes.io/component"]);
+        Assert.Equal(["3306", "443"], backup.Spec.Egress.SelectMany(r => r.Ports).Select(p => p.Port.Value).Order());
         // Refused at once by WordPress instead of timing out behind the policy.
         Assert.All(chart.Pods.Where(p => p.Metadata!.Labels["app.kubernetes.io/component"] is "wordpress" or "setup"), pod =>
             Assert.Contains("WP_HTTP_BLOCK_EXTERNAL", pod.Spec.Containers.Single().Env.Single(e => e.Name == "WORDPRESS_CONFIG_EXTRA").Value));
+    }
+
+    [Fact]
+    public void WithAnObjectStoreInTheClusterNoPodReachesAPublicAddress()
+    {
+        var chart = StoreChart.Render("values-prod.yaml", new Dictionary<string, string>
+        {
+            ["backup.objectStorePeers[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name"] = "minio",
+            ["backup.objectStorePort"] = "9000",
+        });
+
+        Assert.DoesNotContain(chart.OfType<V1NetworkPolicy>(), p => (p.Spec.Egress ?? []).Any(r => (r.To ?? []).Any(peer => peer.IpBlock is not null)));
+        var rule = Policy(chart, "backup").Spec.Egress.Single(r => r.Ports.Any(p => p.Port.Value == "9000"));
+        Assert.Equal("minio", Assert.Single(rule.To).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
     }
 }

@@ -25,6 +25,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Ns, string Name), V1RoleBinding> _roleBindings = new();
     public List<V1Pod> Pods { get; } = [];
     public List<V1Job> Jobs { get; } = [];
+    /// <summary>CronJobs (read by name: the backup and restore Job templates).</summary>
+    public List<V1CronJob> CronJobs { get; } = [];
     public List<Corev1Event> Events { get; } = [];
     public List<V1Ingress> Ingresses { get; } = [];
     /// <summary>Pod logs by pod name (GET …/pods/{name}/log honours tailLines; a pod not listed answers 404).</summary>
@@ -179,6 +181,21 @@ public sealed class FakeKubeApi : IAsyncDisposable
             ApiVersion = "batch/v1", Kind = "JobList", Metadata = new V1ListMeta(),
             Items = [.. Jobs.Where(j => j.Metadata.NamespaceProperty == ns && Matches(j.Metadata.Labels, ctx.Request.Query["labelSelector"]))],
         }));
+        app.MapGet("/apis/batch/v1/namespaces/{ns}/jobs/{name}", (HttpContext ctx, string ns, string name) =>
+            Jobs.FirstOrDefault(j => j.Metadata.NamespaceProperty == ns && j.Metadata.Name == name) is { } job
+                ? Write(ctx, 200, job) : Write(ctx, 404, Status(404, "NotFound", $"jobs.batch \"{name}\" not found")));
+        app.MapPost("/apis/batch/v1/namespaces/{ns}/jobs", async (HttpContext ctx, string ns) =>
+        {
+            var job = KubernetesJson.Deserialize<V1Job>(await new StreamReader(ctx.Request.Body).ReadToEndAsync());
+            if (Jobs.Any(j => j.Metadata.NamespaceProperty == ns && j.Metadata.Name == job.Metadata.Name)) { await Write(ctx, 409, Status(409, "AlreadyExists", "job exists")); return; }
+            job.Metadata.NamespaceProperty = ns;
+            job.Metadata.Uid = Guid.NewGuid().ToString();
+            Jobs.Add(job);
+            await Write(ctx, 201, job);
+        });
+        app.MapGet("/apis/batch/v1/namespaces/{ns}/cronjobs/{name}", (HttpContext ctx, string ns, string name) =>
+            CronJobs.FirstOrDefault(j => j.Metadata.NamespaceProperty == ns && j.Metadata.Name == name) is { } cron
+                ? Write(ctx, 200, cron) : Write(ctx, 404, Status(404, "NotFound", $"cronjobs.batch \"{name}\" not found")));
         app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext ctx, string ns) => Write(ctx, 200, new Corev1EventList
         {
             ApiVersion = "v1", Kind = "EventList", Metadata = new V1ListMeta(),

@@ -53,7 +53,7 @@ public sealed class LocalStore : IDisposable
             prepareTree?.Invoke(Tree);
             WriteWpConfig();
             scriptsDir = Dir("scripts");
-            foreach (var (name, content) in rendered.ConfigMap($"{RealStoreKit.Release}-setup").Data)
+            foreach (var (name, content) in rendered.SetupConfigMap.Data)
             {
                 File.WriteAllText(Path.Combine(scriptsDir, name), content);
             }
@@ -159,6 +159,18 @@ public sealed class LocalStore : IDisposable
     }
 
     public RunResult RunSetup(TimeSpan? timeout = null) => RunContainer(Rendered.SetupContainer, SetupEnv, timeout ?? TimeSpan.FromSeconds(120));
+
+    /// <summary>
+    /// The backup or restore Job the engine creates: the chart template's container, its environment, and the
+    /// variables the engine adds (<see cref="Storefleet.Cluster.BackupJob.Environment"/>, <see cref="Storefleet.Cluster.RestoreJob.Environment"/>).
+    /// </summary>
+    public RunResult RunJob(string kind, IReadOnlyDictionary<string, string> engineEnv, TimeSpan? timeout = null)
+    {
+        var container = Rendered.JobContainer(kind);
+        var env = RenderedStore.Environment(container, Secrets, Adaptations);
+        foreach (var (name, value) in engineEnv) env[name] = value;
+        return RunContainer(container, env, timeout ?? TimeSpan.FromSeconds(300));
+    }
 
     /// <summary>WP-CLI as the setup container runs it, for assertions.</summary>
     public string Wp(params string[] args)

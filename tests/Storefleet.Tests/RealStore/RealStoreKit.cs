@@ -87,16 +87,16 @@ public static class RealStoreKit
     /// The chart rendered as the engine installs it: the operator's values-prod.yaml, then the values file the
     /// engine itself writes (<see cref="KubernetesStoreCluster.StoreValuesJson"/>), then the operator's mail settings.
     /// </summary>
-    public static RenderedStore Render(string? operatorValuesYaml = null)
+    public static RenderedStore Render(string? operatorValuesYaml = null, string releaseName = Release)
     {
         var workDir = Directory.CreateTempSubdirectory("storefleet-render-").FullName;
-        try { return Render(workDir, operatorValuesYaml); }
+        try { return Render(workDir, operatorValuesYaml, releaseName); }
         finally { Directory.Delete(workDir, recursive: true); }
     }
 
-    static RenderedStore Render(string workDir, string? operatorValuesYaml)
+    static RenderedStore Render(string workDir, string? operatorValuesYaml, string releaseName)
     {
-        var release = new StoreRelease(new StoreRef(Guid.NewGuid(), Release), StoreName, "0.1.0", OwnerEmail);
+        var release = new StoreRelease(new StoreRef(Guid.NewGuid(), releaseName), StoreName, "0.1.0", OwnerEmail);
         var engineValues = Path.Combine(workDir, "engine-values.json");
         File.WriteAllText(engineValues, KubernetesStoreCluster.StoreValuesJson(release, new KubernetesClusterOptions()));
         List<string> files = [Path.Combine(StoreChart.Dir, "values-prod.yaml"), engineValues];
@@ -106,7 +106,7 @@ public static class RealStoreKit
             File.WriteAllText(extra, operatorValuesYaml);
             files.Add(extra);
         }
-        var chart = ChartHarness.Shared.Template(StoreChart.Dir, Release, $"store-{Release}", files);
+        var chart = ChartHarness.Shared.Template(StoreChart.Dir, releaseName, $"store-{releaseName}", files);
         return new RenderedStore(chart, File.ReadAllText(engineValues));
     }
 
@@ -124,8 +124,12 @@ public sealed record RenderedStore(RenderedChart Chart, string EngineValuesJson)
     public V1Deployment WordPress => Chart.OfType<V1Deployment>().Single();
     public V1Container WordPressContainer => WordPress.Spec.Template.Spec.Containers.Single(c => c.Name == "wordpress");
     public V1StatefulSet Database => Chart.OfType<V1StatefulSet>().Single();
-    public V1CronJob? CronJob => Chart.OfType<V1CronJob>().SingleOrDefault();
+    public V1CronJob? CronJob => Chart.OfType<V1CronJob>().SingleOrDefault(c => c.Metadata.Name.EndsWith("-cron", StringComparison.Ordinal));
+    /// <summary>The template of the backup or restore Job the engine creates (kind: backup or restore).</summary>
+    public V1CronJob JobTemplate(string kind) => Chart.OfType<V1CronJob>().Single(c => c.Metadata.Name.EndsWith($"-{kind}", StringComparison.Ordinal));
+    public V1Container JobContainer(string kind) => JobTemplate(kind).Spec.JobTemplate.Spec.Template.Spec.Containers.Single(c => c.Name == kind);
     public V1ConfigMap ConfigMap(string name) => Chart.Single<V1ConfigMap>(name);
+    public V1ConfigMap SetupConfigMap => Chart.OfType<V1ConfigMap>().Single(c => c.Metadata.Name.EndsWith("-setup", StringComparison.Ordinal));
 
     public string DatabaseEnv(string name) =>
         Database.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == name).Value

@@ -373,6 +373,12 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
         } while (!string.IsNullOrEmpty(next));
     }
 
+    public Task<JobStatus> BackupAsync(StoreRef store, BackupJob job, CancellationToken ct) =>
+        new KubernetesStoreJobs(kube).RunAsync(store, "backup", job.RunId, job.Environment, ct);
+
+    public Task<JobStatus> RestoreAsync(StoreRef store, RestoreJob job, CancellationToken ct) =>
+        new KubernetesStoreJobs(kube).RunAsync(store, "restore", job.RunId, job.Environment, ct);
+
     private async Task<ReleaseInfo> StatusAsync(StoreRef store, CancellationToken ct)
     {
         var result = await helm.RunAsync(HelmReleases.Status(store), ct);
@@ -399,7 +405,7 @@ public sealed class KubernetesStoreCluster(IKubernetes kube, HelmCli helm, Kuber
 
     private static string Password() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 32);
 
-    private static async Task<T?> Call<T>(Func<Task<T>> call, bool allowNotFound = false) where T : class
+    internal static async Task<T?> Call<T>(Func<Task<T>> call, bool allowNotFound = false) where T : class
     {
         try
         {

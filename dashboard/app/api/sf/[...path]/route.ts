@@ -7,8 +7,8 @@ import { sessionToken } from "@/lib/server/session";
 // Only the API routes the dashboard uses are forwarded, so this is not an open proxy.
 const ID = "[0-9a-fA-F-]{36}";
 const ALLOWED: Record<string, RegExp> = {
-  GET: new RegExp(`^/(me|stores|stores/${ID}|stores/${ID}/events|stores/${ID}/credentials|admin/stores|admin/audit|admin/chart-versions|admin/upgrades|admin/upgrades/${ID})$`),
-  POST: new RegExp(`^/(stores|stores/${ID}/retry|admin/upgrades|admin/upgrades/${ID}/(pause|resume|abort|rollback))$`),
+  GET: new RegExp(`^/(me|stores|stores/${ID}|stores/${ID}/events|stores/${ID}/credentials|stores/${ID}/backups|admin/stores|admin/audit|admin/chart-versions|admin/upgrades|admin/upgrades/${ID})$`),
+  POST: new RegExp(`^/(stores|stores/${ID}/retry|stores/${ID}/backups|stores/${ID}/restore|admin/upgrades|admin/upgrades/${ID}/(pause|resume|abort|rollback))$`),
   DELETE: new RegExp(`^/stores/${ID}$`),
 };
 
@@ -31,7 +31,7 @@ async function handle(req: NextRequest, ctx: Context) {
     const read = await readBoundedText(req);
     if (!read.ok) return read.response;
     headers["Content-Type"] = "application/json";
-    // POST /stores/{id}/retry and the rollout actions take no body; the API rejects an empty JSON document, so send none.
+    // POST /stores/{id}/retry, /backups and the rollout actions take no body; the API rejects an empty JSON document, so send none.
     body = read.text === "" ? undefined : read.text;
   }
   return forward(req, token, path + req.nextUrl.search, { method: req.method, body, headers });
