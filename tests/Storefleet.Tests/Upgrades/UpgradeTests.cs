@@ -62,7 +62,8 @@ public class UpgradeTests
         Assert.Contains("Paused automatically", paused.Reason);
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(paused.Reason, @"shop-\d+ \(Error: "), paused.Reason); // the failing store, by address, with its last message
         Assert.Equal([WaveState.Failed, WaveState.Pending, WaveState.Pending], paused.Waves.Select(w => w.State));
-        Assert.NotEmpty(paused.Waves[0].FailingStores);
+        // The listing is live and the failing store keeps retrying (Error, then Provisioning again): it shows while in Error.
+        await app.WaitUntil(async _ => (await admin.Rollout(started.Id)).Waves[0].FailingStores.Count > 0, TimeSpan.FromSeconds(20), "the failing store is listed");
         await using (var db = app.NewDb())
         {
             var later = await db.RolloutStores.Where(r => r.RolloutId == started.Id && r.Wave > 0).Select(r => r.StoreId).ToListAsync();
