@@ -247,7 +247,7 @@ public class EngineTests
     [SkippableTheory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
-    public async Task ANewStoreIsPickedUpWithinASecondWithoutPolling(Db database)
+    public async Task ANewStoreIsPickedUpRightAfterItsCreationWithoutPolling(Db database)
     {
         TestServices.Require(database);
         // The idle poll is a minute, so only the wake-up can explain a quick pick-up: the in-process signal
@@ -273,7 +273,10 @@ public class EngineTests
 
             await using var db = api.NewDb();
             var pickedUp = await db.StoreEvents.Where(e => e.StoreId == store.Id && e.Reason == "Provisioning").Select(e => e.Time).SingleAsync();
-            Assert.True(pickedUp - started < TimeSpan.FromSeconds(1), $"picked up after {(pickedUp - started).TotalMilliseconds:0} ms (the create answered after {(created - started).TotalMilliseconds:0} ms)");
+            // Measured from the create's answer, not from the request: on a loaded CI machine the request alone
+            // has taken 1.3 s. Three seconds is twenty times shorter than the idle poll, so only the wake-up
+            // explains it; a pick-up before the answer (negative) is the best case.
+            Assert.True(pickedUp - created < TimeSpan.FromSeconds(3), $"picked up {(pickedUp - created).TotalMilliseconds:0} ms after the create answered (the create took {(created - started).TotalMilliseconds:0} ms)");
         }
         finally
         {
