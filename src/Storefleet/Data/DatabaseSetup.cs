@@ -26,8 +26,12 @@ public static class DatabaseSetup
             // The same few queries run all day: let Npgsql prepare them so PostgreSQL parses and plans each once per connection.
             if (!postgres.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) connection.MaxAutoPrepare = 64;
             // Many concurrent short reads: multiplexing lets them share connections and go out in one socket write
-            // instead of one each (the write syscalls were most of the API's CPU per read). Set Multiplexing=false to opt out.
-            if (!postgres.Contains("Multiplexing", StringComparison.OrdinalIgnoreCase)) connection.Multiplexing = true;
+            // instead of one each (the write syscalls were most of the API's CPU per read). Only in API-only
+            // processes: workers hold lease transactions across steps, and with multiplexing on every process a
+            // CI run once saw two leased stores stop progressing; until that is understood they keep a
+            // connection per command. The connection string's own Multiplexing setting always wins.
+            if (!postgres.Contains("Multiplexing", StringComparison.OrdinalIgnoreCase) && !Provisioning.ProcessRoles.From(builder.Configuration).Worker)
+                connection.Multiplexing = true;
             Register<PostgresStorefleetDb>(builder.Services, o => o.UseNpgsql(connection.ToString()));
         }
         else
