@@ -83,8 +83,16 @@ public sealed class LocalProcess : IDisposable
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
-            process.StandardInput.Write(stdin);
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Write(stdin);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The program exited before reading its input (a client that could not connect yet, while a
+                // server starts): its exit code and output below say why; a broken pipe is not the result.
+            }
         }
         if (!process.WaitForExit(timeout))
         {
