@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Storefleet.Cluster;
 using Storefleet.Cluster.Kubernetes;
+using Storefleet.Tests.Infrastructure;
 
 namespace Storefleet.Tests.Cluster;
 
