@@ -61,17 +61,18 @@ public static class BackupsApi
             return Conflict("The store cannot be backed up now", $"Only a running store (Ready, or Error while a Ready store is repaired) can be backed up; this one is {store.Phase}.");
         var now = clock.GetUtcNow().UtcDateTime;
         if (await OverLimitAsync(db, ownerId, options.Value, now) is { } limited) return limited;
-        var active = await db.StoreBackups.AsNoTracking()
-            .Where(b => b.StoreId == id && (b.State == BackupState.Pending || b.State == BackupState.Running)).FirstOrDefaultAsync();
+        var active = await db.StoreBackups.AsNoTracking().Where(b => b.StoreId == id).Where(StoreBackup.IsActive).FirstOrDefaultAsync();
         if (active is not null)
             return Conflict("A backup is already under way", $"Backup {active.Id} ({active.Kind.Wire()}) of this store is {active.State}; wait for it to finish.");
 
-        var backup = BackupSteps.New(store, BackupKind.Manual, now, storage.Prefix);
-        db.StoreBackups.Add(backup);
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var backup = await BackupSteps.QueueAsync(db, store, BackupKind.Manual, now, storage.Prefix, default);
         db.StoreEvents.Add(StoreEvent.Normal(id, now, "BackupRequested", $"Backup {backup.Id} requested."));
         audit.Record(db, "store.backup", "success", target: (id.ToString(), store.Name), detail: $"backup {backup.Id}");
         await db.SaveChangesAsync();
-        await WakeAsync(db, notifier, store, now);
+        await tx.CommitAsync();
+        notifier.WakeWorkers();
+        notifier.StoreChanged(store.OwnerId, store.Id);
         return TypedResults.Accepted($"/stores/{id}/backups", BackupResponse.From(backup));
     }
 
@@ -174,14 +175,6 @@ public static class BackupsApi
             Detail = $"You started {used} backups, restores and clones in the last 24 hours; the limit is {options.PerUserPerDay}. Scheduled backups continue meanwhile.",
             Type = "https://storefleet.dev/problems/backup-limit",
         });
-    }
-
-    private static async Task WakeAsync(StorefleetDb db, IStoreNotifier notifier, Store store, DateTime now)
-    {
-        // The engine runs the backup on its next look at the store: make that now.
-        await db.Stores.Where(s => s.Id == store.Id && s.DueAt > now).ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now));
-        notifier.WakeWorkers();
-        notifier.StoreChanged(store.OwnerId, store.Id);
     }
 
     private static ProblemHttpResult Conflict(string title, string detail) =>
