@@ -28,7 +28,7 @@ public sealed record BackupStep(BackupAction Action, StoreBackup? Backup = null,
 }
 
 /// <summary>What the engine knows about a store's backups when it decides (read from the database by <see cref="BackupSteps"/>).</summary>
-/// <param name="Active">The oldest Pending or Running backup, if any.</param>
+/// <param name="Active">The oldest Pending or Running backup, if any (only read when the store's marker, <see cref="Store.PendingBackupId"/>, is set: without it there is none).</param>
 /// <param name="PreUpgradeDone">A pre-upgrade backup for the chart version the store is about to run completed or was skipped (<see cref="StoreBackup.ClearsUpgrade"/>).</param>
 /// <param name="RestoreSource">The backup <see cref="Store.RestoreBackupId"/> names, if it still exists.</param>
 public sealed record BackupFacts(StoreBackup? Active, bool PreUpgradeDone, StoreBackup? RestoreSource);

@@ -139,13 +139,13 @@ public sealed class BackupScheduler(
         var o = options.Value;
         // Of live stores only: a deleted store's backups are all kept for the grace period.
         var finished = await db.StoreBackups.AsNoTracking()
-            .Where(b => b.StoreGoneAt == null && (b.State == BackupState.Completed || b.State == BackupState.Failed))
+            .Where(b => b.StoreGoneAt == null && b.State != BackupState.Pending && b.State != BackupState.Running)
             .Select(b => new { b.Id, b.StoreId, b.State, b.CompletedAt }).ToListAsync(ct);
         var doomed = new List<Guid>();
         foreach (var store in finished.GroupBy(b => b.StoreId))
         {
             var keep = BackupRetention.Keep(store.Where(b => b.State == BackupState.Completed).Select(b => (b.Id, b.CompletedAt ?? DateTime.MinValue)), o.KeepDaily, o.KeepWeekly);
-            // Failed attempts stay visible for as long as daily backups do.
+            // Failed and skipped attempts stay visible for as long as daily backups do.
             doomed.AddRange(store.Where(b => b.State == BackupState.Completed ? !keep.Contains(b.Id) : b.CompletedAt < now.AddDays(-o.KeepDaily)).Select(b => b.Id));
         }
         foreach (var chunk in doomed.Chunk(Batch))

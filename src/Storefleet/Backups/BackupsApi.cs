@@ -102,13 +102,17 @@ public static class BackupsApi
         if (backup is null) return BackupNotFound($"There is no backup {backupId} of store {id}. List them with GET /stores/{id}/backups.");
         if (backup.State != BackupState.Completed)
             return Conflict("The backup cannot be restored", $"Backup {backupId} is {backup.State}; only a completed backup can be restored.");
+        // The restore Job would replace the data a backup Job is copying: that backup would hold a half-restored store.
+        if (await db.StoreBackups.AsNoTracking().Where(b => b.StoreId == id).Where(StoreBackup.IsActive).FirstOrDefaultAsync() is { } busy)
+            return Conflict("The store cannot be restored now", $"Backup {busy.Id} ({busy.Kind.Wire()}) of this store is {busy.State}; restore once it has finished.");
         var now = clock.GetUtcNow().UtcDateTime;
         if (await OverLimitAsync(db, ownerId, options.Value, now) is { } limited) return limited;
 
         await using var tx = await db.Database.BeginTransactionAsync();
-        // A new generation (fences any worker's stale write) and the request, only from a state that can take it.
+        // A new generation (fences any worker's stale write) and the request, only from a state that can take it, and
+        // only if no backup was queued since the check above (the marker is unchanged).
         var changed = await db.Stores
-            .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null && s.RestoreBackupId == null
+            .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null && s.RestoreBackupId == null && s.PendingBackupId == store.PendingBackupId
                         && (s.Phase == StorePhase.Ready || (s.Phase == StorePhase.Error && s.ReadyAt != null)))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.Generation, x => x.Generation + 1)
@@ -120,7 +124,9 @@ public static class BackupsApi
                 .SetProperty(x => x.UpdatedAt, now)) == 1;
         if (!changed)
             return Conflict("The store cannot be restored now",
-                store.RestoreBackupId is not null ? "A restore of this store is already under way." : $"Only a running store (Ready, or Error while a Ready store is repaired) can be restored; this one is {store.Phase}.");
+                store.RestoreBackupId is not null ? "A restore of this store is already under way."
+                : Running(store) ? "The store changed while the restore was requested (a backup may have started). Try again."
+                : $"Only a running store (Ready, or Error while a Ready store is repaired) can be restored; this one is {store.Phase}.");
         db.StoreEvents.Add(StoreEvent.Normal(id, now, "RestoreRequested", $"Restore of the {backup.Kind.Wire()} backup of {backup.CreatedAt:yyyy-MM-dd HH:mm} UTC requested; the store's current data will be replaced."));
         audit.Record(db, "store.restore", "success", target: (id.ToString(), store.Name), detail: $"backup {backupId}");
         await db.SaveChangesAsync();

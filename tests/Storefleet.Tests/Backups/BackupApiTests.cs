@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Storefleet.Backups;
 using Storefleet.Stores;
 using Storefleet.Tests.Infrastructure;
@@ -58,6 +59,32 @@ public class BackupApiTests
         Assert.Contains(first.Id.ToString(), twice.Detail);
         var notYet = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = first.Id })).AssertProblem(409);
         Assert.Contains("only a completed backup", notYet.Detail);
+    }
+
+    [Fact]
+    public async Task AStoreIsNotRestoredWhileOneOfItsBackupsIsUnderWaySoThatBackupNeverCopiesAHalfRestoredStore()
+    {
+        await using var app = new TestApp(settings: Settings());
+        var ana = await app.ClientFor("ana@example.com");
+        var store = await (await ana.PostJson("/stores", new { name = "Ana Bakery" })).Read<StoreResponse>(HttpStatusCode.Accepted);
+        await app.WaitForPhase(store.Id, StorePhase.Ready);
+        var now = DateTime.UtcNow;
+        await using var db = app.NewDb();
+        var owner = (await db.Stores.SingleAsync(s => s.Id == store.Id)).OwnerId;
+        StoreBackup Row(BackupState state) => new()
+        {
+            Id = Guid.CreateVersion7(), StoreId = store.Id, OwnerId = owner, Kind = BackupKind.Manual, State = state, CreatedAt = now,
+            CompletedAt = state == BackupState.Completed ? now : null, Sha256 = new string('a', 64), ObjectKey = $"storefleet/stores/{store.Id}/{state}.tar",
+        };
+        var done = Row(BackupState.Completed);
+        // Written directly, without the store's marker: the engine leaves the running one as it is for this test.
+        db.StoreBackups.AddRange(done, Row(BackupState.Running));
+        await db.SaveChangesAsync();
+
+        var refused = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = done.Id })).AssertProblem(409);
+
+        Assert.Contains("is Running; restore once it has finished", refused.Detail);
+        Assert.Equal(StorePhase.Ready, (await ana.GetFromJsonAsync<StoreResponse>($"/stores/{store.Id}", Json.Options))!.Status);
     }
 
     [Fact]
