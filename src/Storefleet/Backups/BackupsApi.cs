@@ -58,7 +58,7 @@ public static class BackupsApi
         if (store is null) return StoresApi.NotFound(id);
         if (NotConfigured(storage) is { } off) return off;
         if (!Running(store))
-            return Conflict("The store cannot be backed up now", $"Only a running store (Ready, or Error while a Ready store is repaired) can be backed up; this one is {store.Phase}.");
+            return Conflict("The store cannot be backed up now", $"Only a running store (Ready, or Error while a Ready store is repaired) can be backed up; this one is {Describe(store)}.");
         var now = clock.GetUtcNow().UtcDateTime;
         if (await OverLimitAsync(db, ownerId, options.Value, now) is { } limited) return limited;
         var active = await db.StoreBackups.AsNoTracking().Where(b => b.StoreId == id).Where(StoreBackup.IsActive).FirstOrDefaultAsync();
@@ -113,7 +113,7 @@ public static class BackupsApi
         // only if no backup was queued since the check above (the marker is unchanged).
         var changed = await db.Stores
             .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null && s.RestoreBackupId == null && s.PendingBackupId == store.PendingBackupId
-                        && (s.Phase == StorePhase.Ready || (s.Phase == StorePhase.Error && s.ReadyAt != null)))
+                        && (s.Phase == StorePhase.Ready || (s.Phase == StorePhase.Error && s.ReadyAt != null && s.DueAt != null)))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.Generation, x => x.Generation + 1)
                 .SetProperty(x => x.RestoreBackupId, backupId)
@@ -126,7 +126,7 @@ public static class BackupsApi
             return Conflict("The store cannot be restored now",
                 store.RestoreBackupId is not null ? "A restore of this store is already under way."
                 : Running(store) ? "The store changed while the restore was requested (a backup may have started). Try again."
-                : $"Only a running store (Ready, or Error while a Ready store is repaired) can be restored; this one is {store.Phase}.");
+                : $"Only a running store (Ready, or Error while a Ready store is repaired) can be restored; this one is {Describe(store)}.");
         db.StoreEvents.Add(StoreEvent.Normal(id, now, "RestoreRequested", $"Restore of the {backup.Kind.Wire()} backup of {backup.CreatedAt:yyyy-MM-dd HH:mm} UTC requested; the store's current data will be replaced."));
         audit.Record(db, "store.restore", "success", target: (id.ToString(), store.Name), detail: $"backup {backupId}");
         await db.SaveChangesAsync();
@@ -159,9 +159,15 @@ public static class BackupsApi
         return (backup, null);
     }
 
-    /// <summary>Ready, or Degraded (was Ready, in Error while the engine repairs it): the engine still looks at it.</summary>
+    /// <summary>
+    /// Ready, or Degraded (was Ready, in Error while the engine repairs it): the engine still looks at it. Not a store it
+    /// gave up on (Error with no next look, e.g. NamespaceConflict): a backup or restore of it would wait for ever.
+    /// </summary>
     private static bool Running(Store store) =>
-        store.DeletionRequestedAt is null && (store.Phase == StorePhase.Ready || (store.Phase == StorePhase.Error && store.ReadyAt is not null));
+        store.DeletionRequestedAt is null && (store.Phase == StorePhase.Ready || (store.Phase == StorePhase.Error && store.ReadyAt is not null && store.DueAt is not null));
+
+    private static string Describe(Store store) =>
+        store.Phase == StorePhase.Error && store.DueAt is null ? "in Error and no longer retried (see its status; retry it first)" : store.Phase.ToString();
 
     private static ProblemHttpResult? NotConfigured(IBackupStorage storage) => storage.Enabled ? null : TypedResults.Problem(
         title: "Backups are not configured",

@@ -88,6 +88,42 @@ public class BackupApiTests
     }
 
     [Fact]
+    public async Task AStoreTheEngineGaveUpOnIsNeitherBackedUpNorRestoredForTheyWouldWaitForEver()
+    {
+        // API only: the store stays as written (no worker moves it on).
+        await using var app = new TestApp(settings: new Dictionary<string, string?> { ["Roles"] = "api" });
+        var user = await app.CreateUser("ana@example.com");
+        var ana = app.ClientWithToken(app.Service<Storefleet.Auth.TokenIssuer>().Issue(user, DateTime.UtcNow).Token);
+        var now = DateTime.UtcNow;
+        var store = new Store
+        {
+            // Was Ready, then found a namespace that is not its own: terminal Error, no next look (DueAt null).
+            Id = Guid.CreateVersion7(), OwnerId = user.Id, Name = "Ana", Slug = "ana", Engine = "woocommerce", ChartVersion = "0.1.0",
+            Phase = StorePhase.Error, ReadyAt = now.AddDays(-1), DueAt = null, CreatedAt = now.AddDays(-2), UpdatedAt = now,
+        };
+        var done = new StoreBackup
+        {
+            Id = Guid.CreateVersion7(), StoreId = store.Id, OwnerId = user.Id, Kind = BackupKind.Manual, State = BackupState.Completed, CreatedAt = now.AddHours(-1),
+            CompletedAt = now.AddHours(-1), Sha256 = new string('a', 64), ObjectKey = $"storefleet/stores/{store.Id}/done.tar",
+        };
+        await using (var db = app.NewDb())
+        {
+            db.Stores.Add(store);
+            db.StoreBackups.Add(done);
+            await db.SaveChangesAsync();
+        }
+
+        var backup = await (await ana.PostAsync($"/stores/{store.Id}/backups", null)).AssertProblem(409);
+        var restore = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = done.Id })).AssertProblem(409);
+
+        Assert.Contains("no longer retried", backup.Detail);
+        Assert.Contains("no longer retried", restore.Detail);
+        await using var check = app.NewDb();
+        Assert.Equal(1, await check.StoreBackups.CountAsync());
+        Assert.Null((await check.Stores.SingleAsync()).RestoreBackupId);
+    }
+
+    [Fact]
     public async Task BackupsRestoresAndClonesAreLimitedPerUserPerDay()
     {
         await using var app = new TestApp(settings: Settings(perUserPerDay: "2"));
