@@ -124,6 +124,41 @@ public class BackupApiTests
     }
 
     [Fact]
+    public async Task ASkippedPreUpgradeBackupIsListedAsSkippedWithItsReasonAndCannotBeRestored()
+    {
+        await using var app = new TestApp(settings: new Dictionary<string, string?> { ["Roles"] = "api" });
+        var user = await app.CreateUser("ana@example.com");
+        var ana = app.ClientWithToken(app.Service<Storefleet.Auth.TokenIssuer>().Issue(user, DateTime.UtcNow).Token);
+        var now = DateTime.UtcNow;
+        var store = new Store
+        {
+            Id = Guid.CreateVersion7(), OwnerId = user.Id, Name = "Ana", Slug = "ana", Engine = "woocommerce", ChartVersion = "0.2.0",
+            Phase = StorePhase.Ready, ReadyAt = now, DueAt = now.AddHours(1), CreatedAt = now, UpdatedAt = now,
+        };
+        var skipped = new StoreBackup
+        {
+            Id = Guid.CreateVersion7(), StoreId = store.Id, OwnerId = user.Id, Kind = BackupKind.PreUpgrade, State = BackupState.Skipped, ChartVersion = "0.2.0",
+            CreatedAt = now, CompletedAt = now, ObjectKey = $"storefleet/stores/{store.Id}/skipped.tar",
+            Message = "The store's chart has no backup template (CronJob store-ana-backup): it is from before backups; a chart version with backups brings it.",
+        };
+        await using (var db = app.NewDb())
+        {
+            db.Stores.Add(store);
+            db.StoreBackups.Add(skipped);
+            await db.SaveChangesAsync();
+        }
+
+        var listed = Assert.Single((await ana.GetFromJsonAsync<BackupList>($"/stores/{store.Id}/backups", Json.Options))!.Items);
+        var json = await ana.GetStringAsync($"/stores/{store.Id}/backups");
+        var restore = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = skipped.Id })).AssertProblem(409);
+
+        Assert.Equal((BackupState.Skipped, "pre-upgrade"), (listed.State, listed.Kind));
+        Assert.Contains("\"state\":\"Skipped\"", json);
+        Assert.Contains("has no backup template", listed.Message);
+        Assert.Contains("only a completed backup", restore.Detail);
+    }
+
+    [Fact]
     public async Task BackupsRestoresAndClonesAreLimitedPerUserPerDay()
     {
         await using var app = new TestApp(settings: Settings(perUserPerDay: "2"));
