@@ -56,9 +56,11 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             store.Property(s => s.AdminUrl).HasMaxLength(512);
             store.Property(s => s.AdminPasswordProtected).HasMaxLength(512);
             store.Property(s => s.AdminUser).HasMaxLength(60);
-            // A worker's write succeeds only if the spec did not change and it still holds the lease.
+            // A worker's write succeeds only if the spec did not change, it still holds the lease, and no backup was
+            // queued since it read the store (it may be clearing the backup marker).
             store.Property(s => s.Generation).IsConcurrencyToken();
             store.Property(s => s.LeaseOwner).IsConcurrencyToken();
+            store.Property(s => s.PendingBackupId).IsConcurrencyToken();
             store.HasIndex(s => s.Slug).IsUnique();
             // "my stores, newest first" and the quota count
             store.HasIndex(s => new { s.OwnerId, s.CreatedAt });

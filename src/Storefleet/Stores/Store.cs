@@ -27,6 +27,14 @@ public sealed class Store
     public DateTime? RestoredAt { get; set; }
     /// <summary>When the scheduler takes the next daily backup (a time of day spread across stores by id).</summary>
     public DateTime? NextBackupAt { get; set; }
+    /// <summary>
+    /// The backup queued last, as a marker that the store has backup work: set in the same transaction that queues a
+    /// backup (API, scheduler, the engine's pre-upgrade backup), cleared by the engine once it finds no Pending or
+    /// Running backup of the store. Null: no backup activity, so the engine's steps never read StoreBackups.
+    /// Guaranteed: a Pending or Running backup implies a marker. A marker left set (a crash) only costs the next step
+    /// one query that finds nothing and clears it. A concurrency token, so a worker's clear never overwrites a newer request.
+    /// </summary>
+    public Guid? PendingBackupId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 

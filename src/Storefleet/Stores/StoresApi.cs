@@ -173,16 +173,41 @@ public static class StoresApi
         var ownerId = caller.Id;
         var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
         if (store is null) return NotFound(id);
-        if (store.AdminPasswordProtected is null || store.AdminUser is null)
-            return TypedResults.Problem(
-                title: "Credentials not ready yet",
-                detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
-                statusCode: StatusCodes.Status409Conflict);
+        if (store.AdminPasswordProtected is null || store.AdminUser is null) return NoCredentials(store);
         var password = protector.Unprotect(store.Id, store.AdminPasswordProtected);
         audit.Record(db, "store.credentials.read", "success", target: (id.ToString(), store.Name));
         await db.SaveChangesAsync();
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new CredentialsResponse(store.AdminUser, password, store.AdminUrl));
+    }
+
+    /// <summary>
+    /// Why a store has no admin login to hand out, as it is: still being made (wait), being deleted, or failed before
+    /// it was made (the store's reason and what to do; "wait" would be untrue for a store that stopped trying).
+    /// </summary>
+    private static ProblemHttpResult NoCredentials(Store store)
+    {
+        if (store.DeletionRequestedAt is not null)
+            return TypedResults.Problem(title: "The store is being deleted", detail: "A store being deleted has no admin login to hand out.", statusCode: StatusCodes.Status409Conflict);
+        if (store.Phase != StorePhase.Error)
+            return TypedResults.Problem(
+                title: "Credentials not ready yet",
+                detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
+                statusCode: StatusCodes.Status409Conflict);
+        var ready = store.Conditions.FirstOrDefault(c => c.Type == Provisioning.StoreConditions.Ready);
+        var reason = ready?.Reason ?? "Error";
+        // DueAt null: the engine gave up (NamespaceConflict, ProvisioningTimedOut) and does nothing until the tenant acts.
+        var next = store.DueAt is null
+            ? $"Nothing more happens on its own: retry it (POST /stores/{store.Id}/retry) once the cause is fixed, or delete it and create it again."
+            : "The platform keeps retrying; the admin login is made once provisioning gets past this.";
+        return TypedResults.Problem(new ProblemDetails
+        {
+            Status = StatusCodes.Status409Conflict,
+            Title = "The store failed and has no admin login",
+            Detail = $"The store is in Error ({reason}): {ready?.Message.TrimEnd('.') ?? "see its events"}. {next}",
+            Type = "https://storefleet.dev/problems/store-failed",
+            Extensions = { ["reason"] = reason },
+        });
     }
 
     // Another tenant's store is indistinguishable from a missing one: never 403, which would confirm it exists.

@@ -295,6 +295,10 @@ namespace Storefleet.Data.Migrations.Postgres
                     b.Property<Guid>("OwnerId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("PendingBackupId")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Phase")
                         .IsRequired()
                         .HasMaxLength(16)
