@@ -68,7 +68,8 @@ public static class StoresApi
 
     private static Task<Store?> OwnStore(StorefleetDb db, Guid id, Guid ownerId) =>
         OwnStoreQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
-            (StorefleetDb context, Guid storeId, Guid owner) => context.Stores.AsNoTracking().FirstOrDefault(s => s.Id == storeId && s.OwnerId == owner)))(db, id, ownerId);
+            (StorefleetDb context, Guid storeId, Guid owner) =>
+                context.Stores.Where(s => s.Id == storeId && s.OwnerId == owner).Select(StoreQueries.ViewColumns).FirstOrDefault()))(db, id, ownerId);
 
     private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, CurrentUser caller, StorefleetDb db)
     {
@@ -246,9 +247,10 @@ public static class StorePaging
         if (status is not null) query = query.Where(s => s.Phase == phase);
         if (cursor is not null)
             query = query.Where(s => s.CreatedAt < after.CreatedAt || (s.CreatedAt == after.CreatedAt && s.Id.CompareTo(after.Id) < 0));
-        var items = await query.AsNoTracking()
+        var items = await query
             .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
             .Take(take + 1)
+            .Select(StoreQueries.ViewColumns)
             .ToListAsync();
         string? next = null;
         if (items.Count > take)
