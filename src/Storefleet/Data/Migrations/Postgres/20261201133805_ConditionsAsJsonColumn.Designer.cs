@@ -12,7 +12,7 @@ using Storefleet.Data;
 namespace Storefleet.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresStorefleetDb))]
-    [Migration("20261201130236_ConditionsAsJsonColumn")]
+    [Migration("20261201133805_ConditionsAsJsonColumn")]
     partial class ConditionsAsJsonColumn
     {
         /// <inheritdoc />
@@ -300,6 +300,10 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("PendingBackupId")
+                        .IsConcurrencyToken()
                         .HasColumnType("uuid");
 
                     b.Property<string>("Phase")

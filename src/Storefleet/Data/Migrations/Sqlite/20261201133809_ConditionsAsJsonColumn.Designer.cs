@@ -11,7 +11,7 @@ using Storefleet.Data;
 namespace Storefleet.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteStorefleetDb))]
-    [Migration("20261201130240_ConditionsAsJsonColumn")]
+    [Migration("20261201133809_ConditionsAsJsonColumn")]
     partial class ConditionsAsJsonColumn
     {
         /// <inheritdoc />
@@ -293,6 +293,10 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("OwnerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PendingBackupId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Phase")
