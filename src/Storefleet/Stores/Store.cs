@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+
 namespace Storefleet.Stores;
 
 /// <summary>
@@ -66,6 +68,18 @@ public static class StoreQueries
 {
     /// <summary>Stores that count against the owner's quota: every store not being deleted.</summary>
     public static IQueryable<Store> Active(this IQueryable<Store> stores) => stores.Where(s => s.DeletionRequestedAt == null);
+
+    /// <summary>
+    /// Only the columns a store's API view reads (<see cref="StoreResponse.From"/> and the owner): the reads of one
+    /// store and of a page fetch these instead of whole rows with lease, schedule and secret columns. The result
+    /// is a detached, partial <see cref="Store"/>: for showing, never for saving.
+    /// </summary>
+    public static readonly Expression<Func<Store, Store>> ViewColumns = s => new Store
+    {
+        Id = s.Id, OwnerId = s.OwnerId, Name = s.Name, Slug = s.Slug, Engine = s.Engine, Phase = s.Phase, Conditions = s.Conditions,
+        StorefrontUrl = s.StorefrontUrl, AdminUrl = s.AdminUrl, ChartVersion = s.ChartVersion, RunningChartVersion = s.RunningChartVersion,
+        CreatedAt = s.CreatedAt, UpdatedAt = s.UpdatedAt,
+    };
 }
 
 public enum StorePhase

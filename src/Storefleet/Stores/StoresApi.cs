@@ -68,7 +68,8 @@ public static class StoresApi
 
     private static Task<Store?> OwnStore(StorefleetDb db, Guid id, Guid ownerId) =>
         OwnStoreQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
-            (StorefleetDb context, Guid storeId, Guid owner) => context.Stores.AsNoTracking().FirstOrDefault(s => s.Id == storeId && s.OwnerId == owner)))(db, id, ownerId);
+            (StorefleetDb context, Guid storeId, Guid owner) =>
+                context.Stores.Where(s => s.Id == storeId && s.OwnerId == owner).Select(StoreQueries.ViewColumns).FirstOrDefault()))(db, id, ownerId);
 
     private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, CurrentUser caller, StorefleetDb db)
     {
@@ -243,12 +244,19 @@ public static class StorePaging
             errors["status"] = [$"status must be one of: {string.Join(", ", Enum.GetNames<StorePhase>())}."];
         if (errors.Count > 0) return new Result([], null, errors);
 
+        // Plain locals only in the query: EF reads a captured local directly, but evaluates any other expression
+        // over one (take + 1, after.Id) by compiling a small delegate, on every request.
         if (status is not null) query = query.Where(s => s.Phase == phase);
         if (cursor is not null)
-            query = query.Where(s => s.CreatedAt < after.CreatedAt || (s.CreatedAt == after.CreatedAt && s.Id.CompareTo(after.Id) < 0));
-        var items = await query.AsNoTracking()
+        {
+            var (afterCreatedAt, afterId) = after;
+            query = query.Where(s => s.CreatedAt < afterCreatedAt || (s.CreatedAt == afterCreatedAt && s.Id.CompareTo(afterId) < 0));
+        }
+        var fetch = take + 1; // one more than asked: whether there is a next page
+        var items = await query
             .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .Take(take + 1)
+            .Take(fetch)
+            .Select(StoreQueries.ViewColumns)
             .ToListAsync();
         string? next = null;
         if (items.Count > take)
