@@ -88,6 +88,7 @@ export function BackupsSection({ store }: { store: Store }) {
                 <td title={b.message || undefined}>
                   {b.state}
                   {b.state === "Failed" && b.message ? <div className="small field-error">{b.message}</div> : null}
+                  {b.state === "Skipped" && b.message ? <div className="small muted">{b.message}</div> : null}
                 </td>
                 <td>{formatBytes(b.sizeBytes)}</td>
                 <td>

@@ -26,7 +26,8 @@ export interface Store {
   targetChartVersion?: string | null;
 }
 
-export type BackupState = "Pending" | "Running" | "Completed" | "Failed";
+/** Skipped: nothing was backed up, by design (a pre-upgrade backup of a store whose chart has no backup template). */
+export type BackupState = "Pending" | "Running" | "Completed" | "Failed" | "Skipped";
 
 export interface Backup {
   id: string;

@@ -25,6 +25,10 @@ const done: Backup = {
   sizeBytes: 27_600_000, kind: "scheduled", message: "",
 };
 const failed: Backup = { ...done, id: "01a23111-ad46-7fc6-b82f-022fb2caa5b9", state: "Failed", sizeBytes: null, kind: "manual", message: "backup FAILED: upload — 403" };
+const skipped: Backup = {
+  ...done, id: "01a23111-ad46-7fc6-b82f-022fb2caa5ba", state: "Skipped", sizeBytes: null, kind: "pre-upgrade",
+  message: "The store's chart has no backup template (CronJob store-ana-bakery-backup): it is from before backups; a chart version with backups brings it.",
+};
 
 function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -34,7 +38,7 @@ let fetchMock: ReturnType<typeof vi.fn>;
 beforeEach(() => {
   fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
     if (url.endsWith("/backups") && init?.method === "POST") return json(202, { ...done, id: "new", state: "Pending", sizeBytes: null, kind: "manual" });
-    if (url.endsWith("/backups")) return json(200, { items: [done, failed] });
+    if (url.endsWith("/backups")) return json(200, { items: [done, failed, skipped] });
     if (url.endsWith("/restore")) return json(202, { ...store, status: "Restoring" });
     if (url.endsWith("/stores") && init?.method === "POST") return json(202, { ...store, id: "clone-id", name: "Ana Bakery copy" });
     return json(404, { title: "Not found", status: 404 });
@@ -55,6 +59,9 @@ describe("BackupsSection", () => {
     await screen.findByText("Daily");
     expect(screen.getByText("27.6 MB")).toBeTruthy();
     expect(screen.getByText("backup FAILED: upload — 403")).toBeTruthy();
+    // A skipped pre-upgrade backup says so and why, without looking like an error.
+    expect(screen.getByText("Skipped")).toBeTruthy();
+    expect(screen.getByText(/has no backup template/).className).not.toContain("field-error");
     // Only a completed backup can be restored or cloned.
     expect(screen.getAllByRole("button", { name: "Restore…" })).toHaveLength(1);
   });

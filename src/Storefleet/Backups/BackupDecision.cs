@@ -28,8 +28,8 @@ public sealed record BackupStep(BackupAction Action, StoreBackup? Backup = null,
 }
 
 /// <summary>What the engine knows about a store's backups when it decides (read from the database by <see cref="BackupSteps"/>).</summary>
-/// <param name="Active">The oldest Pending or Running backup, if any.</param>
-/// <param name="PreUpgradeDone">A completed pre-upgrade backup for the chart version the store is about to run exists.</param>
+/// <param name="Active">The oldest Pending or Running backup, if any (only read when the store's marker, <see cref="Store.PendingBackupId"/>, is set: without it there is none).</param>
+/// <param name="PreUpgradeDone">A pre-upgrade backup for the chart version the store is about to run completed or was skipped (<see cref="StoreBackup.ClearsUpgrade"/>).</param>
 /// <param name="RestoreSource">The backup <see cref="Store.RestoreBackupId"/> names, if it still exists.</param>
 public sealed record BackupFacts(StoreBackup? Active, bool PreUpgradeDone, StoreBackup? RestoreSource);
 
@@ -39,6 +39,10 @@ public sealed record BackupFacts(StoreBackup? Active, bool PreUpgradeDone, Store
 /// </summary>
 public static class BackupDecision
 {
+    /// <summary>A new chart version is about to be applied over a deployed release (not a first install, not a retry at the same version).</summary>
+    public static bool Upgrading(Store store, StoreObservation seen) =>
+        store.ObservedGeneration < store.Generation && seen.Release.ChartVersion.Length > 0 && seen.Release.ChartVersion != store.ChartVersion;
+
     public static BackupStep Decide(Store store, StoreObservation seen, Decision decision, BackupFacts facts, bool enabled, DateTime now, BackupOptions options)
     {
         if (store.DeletionRequestedAt is not null || seen.Conflict is not null) return BackupStep.None;
@@ -67,8 +71,7 @@ public static class BackupDecision
         }
 
         // A new chart version is about to be applied (a fleet-upgrade wave set it): a backup first, once per target version.
-        var upgrading = store.ObservedGeneration < store.Generation && seen.Release.ChartVersion.Length > 0 && seen.Release.ChartVersion != store.ChartVersion;
-        if (upgrading && !facts.PreUpgradeDone)
+        if (Upgrading(store, seen) && !facts.PreUpgradeDone)
             return facts.Active is { } first ? new(BackupAction.RunBackup, first) : new(BackupAction.StartPreUpgradeBackup);
 
         // Manual and scheduled backups run while the store is steady, never in the middle of a repair or upgrade.

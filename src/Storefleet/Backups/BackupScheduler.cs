@@ -99,12 +99,11 @@ public sealed class BackupScheduler(
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.NextBackupAt, next), ct) == 1;
             if (!claimed) continue;
             // A store's first slot is only set, not acted on: its first backup is at the next slot.
-            var busy = await db.StoreBackups.AnyAsync(b => b.StoreId == store.Id && (b.State == BackupState.Pending || b.State == BackupState.Running), ct);
+            var busy = await db.StoreBackups.Where(b => b.StoreId == store.Id).AnyAsync(StoreBackup.IsActive, ct);
             if (store.NextBackupAt is not null && !busy)
             {
-                db.StoreBackups.Add(BackupSteps.New(store, BackupKind.Scheduled, now, storage.Prefix));
+                await BackupSteps.QueueAsync(db, store, BackupKind.Scheduled, now, storage.Prefix, ct);
                 await db.SaveChangesAsync(ct);
-                await db.Stores.Where(s => s.Id == store.Id && s.DueAt > now).ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now), ct);
                 started++;
             }
             await tx.CommitAsync(ct);
@@ -122,7 +121,7 @@ public sealed class BackupScheduler(
         // Backups of a store that is gone: the grace period starts; one that never ran will not run.
         // Set-based statements: several workers may do this at once, and repeating it changes nothing.
         var orphaned = db.StoreBackups.Where(b => b.StoreGoneAt == null && !db.Stores.Any(s => s.Id == b.StoreId));
-        await orphaned.Where(b => b.State == BackupState.Pending || b.State == BackupState.Running).ExecuteUpdateAsync(s => s
+        await orphaned.Where(StoreBackup.IsActive).ExecuteUpdateAsync(s => s
             .SetProperty(b => b.State, BackupState.Failed)
             .SetProperty(b => b.Message, "The store was deleted before this backup ran.")
             .SetProperty(b => b.CompletedAt, now), ct);
@@ -140,13 +139,13 @@ public sealed class BackupScheduler(
         var o = options.Value;
         // Of live stores only: a deleted store's backups are all kept for the grace period.
         var finished = await db.StoreBackups.AsNoTracking()
-            .Where(b => b.StoreGoneAt == null && (b.State == BackupState.Completed || b.State == BackupState.Failed))
+            .Where(b => b.StoreGoneAt == null && b.State != BackupState.Pending && b.State != BackupState.Running)
             .Select(b => new { b.Id, b.StoreId, b.State, b.CompletedAt }).ToListAsync(ct);
         var doomed = new List<Guid>();
         foreach (var store in finished.GroupBy(b => b.StoreId))
         {
             var keep = BackupRetention.Keep(store.Where(b => b.State == BackupState.Completed).Select(b => (b.Id, b.CompletedAt ?? DateTime.MinValue)), o.KeepDaily, o.KeepWeekly);
-            // Failed attempts stay visible for as long as daily backups do.
+            // Failed and skipped attempts stay visible for as long as daily backups do.
             doomed.AddRange(store.Where(b => b.State == BackupState.Completed ? !keep.Contains(b.Id) : b.CompletedAt < now.AddDays(-o.KeepDaily)).Select(b => b.Id));
         }
         foreach (var chunk in doomed.Chunk(Batch))

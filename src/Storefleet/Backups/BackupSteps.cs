@@ -21,10 +21,13 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
 
     public async Task<Decision?> StepAsync(StorefleetDb db, Store store, StoreObservation seen, Decision decision, List<StoreEvent> events, DateTime now, CancellationToken ct)
     {
-        // The facts cost a query: only read them when a backup could matter (a steady store, an upgrade, a restore).
-        var mayMatter = store.RestoreBackupId is not null || decision.Action == StepAction.Wait || store.ObservedGeneration < store.Generation;
-        if (!mayMatter || store.DeletionRequestedAt is not null) return null;
-        var facts = await FactsAsync(db, store, ct);
+        if (store.DeletionRequestedAt is not null) return null;
+        // Free for a store without backup work, which is nearly every step of a steady fleet: the row itself says
+        // whether a restore was asked for (RestoreBackupId), a backup is queued (PendingBackupId) or a new chart version
+        // is about to be applied (its pre-upgrade backup). Only then are the facts read.
+        var upgrading = storage.Enabled && BackupDecision.Upgrading(store, seen);
+        if (store.RestoreBackupId is null && store.PendingBackupId is null && !upgrading) return null;
+        var facts = await FactsAsync(db, store, upgrading, ct);
         var step = BackupDecision.Decide(store, seen, decision, facts, storage.Enabled, now, options.Value);
         var target = new StoreRef(store.Id, store.Slug);
         switch (step.Action)
@@ -32,13 +35,15 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
             case BackupAction.StartPreUpgradeBackup:
                 var backup = New(store, BackupKind.PreUpgrade, now, storage.Prefix, store.ChartVersion);
                 db.StoreBackups.Add(backup);
+                // Saved with the backup row, in the same transaction (the lease's write).
+                store.PendingBackupId = backup.Id;
                 events.Add(StoreEvent.Normal(store.Id, now, "PreUpgradeBackup",
                     $"Taking a backup before upgrading from chart {seen.Release.ChartVersion} to {store.ChartVersion}."));
                 return await RunBackupAsync(target, store, backup, decision, events, now, ct);
             case BackupAction.RunBackup:
                 return await RunBackupAsync(target, store, step.Backup!, decision, events, now, ct);
             case BackupAction.FailBackup:
-                Finish(step.Backup!, BackupState.Failed, step.Message, now);
+                Finish(store, step.Backup!, BackupState.Failed, step.Message, now);
                 events.Add(StoreEvent.Warning(store.Id, now, "BackupFailed", step.Message));
                 return null;
             case BackupAction.RunRestore:
@@ -58,6 +63,21 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
         return null;
     }
 
+    /// <summary>
+    /// Queues a backup of <paramref name="store"/>: the row (saved by the caller), and on the store the marker and a due
+    /// time of now (the engine takes it on its next look). Call inside a transaction that also saves the row, so that
+    /// the marker and the row commit together: a queued backup without its marker would never run.
+    /// </summary>
+    public static async Task<StoreBackup> QueueAsync(StorefleetDb db, Store store, BackupKind kind, DateTime now, string prefix, CancellationToken ct)
+    {
+        var backup = New(store, kind, now, prefix);
+        db.StoreBackups.Add(backup);
+        await db.Stores.Where(s => s.Id == store.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(x => x.PendingBackupId, backup.Id)
+            .SetProperty(x => x.DueAt, x => x.DueAt > now ? now : x.DueAt), ct);
+        return backup;
+    }
+
     public static StoreBackup New(Store store, BackupKind kind, DateTime now, string prefix, string? chartVersion = null)
     {
         var id = Guid.CreateVersion7();
@@ -70,23 +90,25 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
 
     /// <summary>
     /// From the database, seen through this lease's unsaved changes (writes are deferred to the lease's end): a backup
-    /// completed or created earlier in the same lease counts as it is now, not as the database still has it.
+    /// completed or created earlier in the same lease counts as it is now, not as the database still has it. Reads only
+    /// what can matter: the active backup when the store's marker says one was queued, whether the upgrade may go ahead
+    /// when one is about to be applied, the backup to restore when one is asked for.
     /// </summary>
-    private static async Task<BackupFacts> FactsAsync(StorefleetDb db, Store store, CancellationToken ct)
+    private static async Task<BackupFacts> FactsAsync(StorefleetDb db, Store store, bool upgrading, CancellationToken ct)
     {
-        var stored = await db.StoreBackups
-            .Where(b => b.StoreId == store.Id && (b.State == BackupState.Pending || b.State == BackupState.Running)).ToListAsync(ct);
-        var active = stored.Concat(db.StoreBackups.Local.Where(b => b.StoreId == store.Id))
-            .Where(b => b.Active).OrderBy(b => b.CreatedAt).FirstOrDefault();
-        var preUpgradeDone = false;
-        if (store.ObservedGeneration < store.Generation)
+        StoreBackup? active = null;
+        if (store.PendingBackupId is not null)
         {
-            bool Done(StoreBackup b) => b.StoreId == store.Id && b.Kind == BackupKind.PreUpgrade && b.ChartVersion == store.ChartVersion
-                && (b.State == BackupState.Completed || b.Message.StartsWith(Cluster.Kubernetes.KubernetesStoreJobs.NoTemplate, StringComparison.Ordinal));
-            preUpgradeDone = db.StoreBackups.Local.Any(Done) || await db.StoreBackups.AnyAsync(b =>
-                b.StoreId == store.Id && b.Kind == BackupKind.PreUpgrade && b.ChartVersion == store.ChartVersion
-                && (b.State == BackupState.Completed || b.Message.StartsWith(Cluster.Kubernetes.KubernetesStoreJobs.NoTemplate)), ct);
+            var stored = await db.StoreBackups.Where(b => b.StoreId == store.Id).Where(StoreBackup.IsActive).ToListAsync(ct);
+            active = stored.Concat(db.StoreBackups.Local.Where(b => b.StoreId == store.Id))
+                .Where(b => b.Active).OrderBy(b => b.CreatedAt).FirstOrDefault();
+            // Nothing left to do (or a marker left set by a crash): cleared with the lease's write. A backup queued
+            // meanwhile changed the marker, a concurrency token, so that write fails and the store is looked at again.
+            if (active is null) store.PendingBackupId = null;
         }
+        var preUpgradeDone = upgrading
+            && (db.StoreBackups.Local.Any(b => b.StoreId == store.Id && b.ChartVersion == store.ChartVersion && b.LetsUpgradeProceed)
+                || await db.StoreBackups.Where(b => b.StoreId == store.Id && b.ChartVersion == store.ChartVersion).AnyAsync(StoreBackup.ClearsUpgrade, ct));
         var source = store.RestoreBackupId is { } id ? await db.StoreBackups.FirstOrDefaultAsync(b => b.Id == id, ct) : null;
         return new BackupFacts(active, preUpgradeDone, source);
     }
@@ -112,16 +134,16 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
             case JobState.Completed:
                 backup.SizeBytes = status.SizeBytes;
                 backup.Sha256 = status.Sha256;
-                Finish(backup, BackupState.Completed, status.Message, now);
+                Finish(store, backup, BackupState.Completed, status.Message, now);
                 events.Add(StoreEvent.Normal(store.Id, now, "BackupCompleted", $"Backup {backup.Id} is in the bucket: {status.Message}"));
                 return preUpgrade ? Hold(store, decision, Requeue.Now, "BackedUpBeforeUpgrade", $"Backed up; upgrading to chart {store.ChartVersion}.", now) : null;
-            case JobState.Failed when preUpgrade && status.Message.StartsWith(Cluster.Kubernetes.KubernetesStoreJobs.NoTemplate, StringComparison.Ordinal):
+            case JobState.NoTemplate when preUpgrade:
                 // A store on a chart from before backups cannot take one: upgrading is what brings the templates.
-                Finish(backup, BackupState.Failed, status.Message, now);
+                Finish(store, backup, BackupState.Skipped, status.Message, now);
                 events.Add(StoreEvent.Warning(store.Id, now, "PreUpgradeBackupSkipped", $"No backup before this upgrade: {status.Message}"));
                 return Hold(store, decision, Requeue.Now, "PreUpgradeBackupSkipped", "The store's chart cannot take backups yet; upgrading.", now);
-            default:
-                Finish(backup, BackupState.Failed, status.Message, now);
+            default: // Failed, or no template for a backup the tenant or the schedule asked for: nothing was backed up
+                Finish(store, backup, BackupState.Failed, status.Message, now);
                 events.Add(StoreEvent.Warning(store.Id, now, "BackupFailed", $"Backup {backup.Id} failed: {status.Message}"));
                 log.LogWarning("Backup {BackupId} of store {StoreId} failed: {Message}", backup.Id, store.Id, status.Message);
                 // No upgrade without its backup: try again with backoff; the store keeps running its current version.
@@ -173,8 +195,10 @@ public sealed class BackupSteps(IStoreCluster cluster, IBackupStorage storage, I
         };
     }
 
-    private static void Finish(StoreBackup backup, BackupState state, string message, DateTime now)
+    private static void Finish(Store store, StoreBackup backup, BackupState state, string message, DateTime now)
     {
+        // The backup the marker names is over: the store has no backup work left (one backup runs at a time).
+        if (store.PendingBackupId == backup.Id) store.PendingBackupId = null;
         backup.State = state;
         backup.Message = message.Length > 2000 ? message[..2000] : message;
         backup.CompletedAt = now;

@@ -58,20 +58,21 @@ public static class BackupsApi
         if (store is null) return StoresApi.NotFound(id);
         if (NotConfigured(storage) is { } off) return off;
         if (!Running(store))
-            return Conflict("The store cannot be backed up now", $"Only a running store (Ready, or Error while a Ready store is repaired) can be backed up; this one is {store.Phase}.");
+            return Conflict("The store cannot be backed up now", $"Only a running store (Ready, or Error while a Ready store is repaired) can be backed up; this one is {Describe(store)}.");
         var now = clock.GetUtcNow().UtcDateTime;
         if (await OverLimitAsync(db, ownerId, options.Value, now) is { } limited) return limited;
-        var active = await db.StoreBackups.AsNoTracking()
-            .Where(b => b.StoreId == id && (b.State == BackupState.Pending || b.State == BackupState.Running)).FirstOrDefaultAsync();
+        var active = await db.StoreBackups.AsNoTracking().Where(b => b.StoreId == id).Where(StoreBackup.IsActive).FirstOrDefaultAsync();
         if (active is not null)
             return Conflict("A backup is already under way", $"Backup {active.Id} ({active.Kind.Wire()}) of this store is {active.State}; wait for it to finish.");
 
-        var backup = BackupSteps.New(store, BackupKind.Manual, now, storage.Prefix);
-        db.StoreBackups.Add(backup);
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var backup = await BackupSteps.QueueAsync(db, store, BackupKind.Manual, now, storage.Prefix, default);
         db.StoreEvents.Add(StoreEvent.Normal(id, now, "BackupRequested", $"Backup {backup.Id} requested."));
         audit.Record(db, "store.backup", "success", target: (id.ToString(), store.Name), detail: $"backup {backup.Id}");
         await db.SaveChangesAsync();
-        await WakeAsync(db, notifier, store, now);
+        await tx.CommitAsync();
+        notifier.WakeWorkers();
+        notifier.StoreChanged(store.OwnerId, store.Id);
         return TypedResults.Accepted($"/stores/{id}/backups", BackupResponse.From(backup));
     }
 
@@ -101,14 +102,18 @@ public static class BackupsApi
         if (backup is null) return BackupNotFound($"There is no backup {backupId} of store {id}. List them with GET /stores/{id}/backups.");
         if (backup.State != BackupState.Completed)
             return Conflict("The backup cannot be restored", $"Backup {backupId} is {backup.State}; only a completed backup can be restored.");
+        // The restore Job would replace the data a backup Job is copying: that backup would hold a half-restored store.
+        if (await db.StoreBackups.AsNoTracking().Where(b => b.StoreId == id).Where(StoreBackup.IsActive).FirstOrDefaultAsync() is { } busy)
+            return Conflict("The store cannot be restored now", $"Backup {busy.Id} ({busy.Kind.Wire()}) of this store is {busy.State}; restore once it has finished.");
         var now = clock.GetUtcNow().UtcDateTime;
         if (await OverLimitAsync(db, ownerId, options.Value, now) is { } limited) return limited;
 
         await using var tx = await db.Database.BeginTransactionAsync();
-        // A new generation (fences any worker's stale write) and the request, only from a state that can take it.
+        // A new generation (fences any worker's stale write) and the request, only from a state that can take it, and
+        // only if no backup was queued since the check above (the marker is unchanged).
         var changed = await db.Stores
-            .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null && s.RestoreBackupId == null
-                        && (s.Phase == StorePhase.Ready || (s.Phase == StorePhase.Error && s.ReadyAt != null)))
+            .Where(s => s.Id == id && s.OwnerId == ownerId && s.DeletionRequestedAt == null && s.RestoreBackupId == null && s.PendingBackupId == store.PendingBackupId
+                        && (s.Phase == StorePhase.Ready || (s.Phase == StorePhase.Error && s.ReadyAt != null && s.DueAt != null)))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.Generation, x => x.Generation + 1)
                 .SetProperty(x => x.RestoreBackupId, backupId)
@@ -119,7 +124,9 @@ public static class BackupsApi
                 .SetProperty(x => x.UpdatedAt, now)) == 1;
         if (!changed)
             return Conflict("The store cannot be restored now",
-                store.RestoreBackupId is not null ? "A restore of this store is already under way." : $"Only a running store (Ready, or Error while a Ready store is repaired) can be restored; this one is {store.Phase}.");
+                store.RestoreBackupId is not null ? "A restore of this store is already under way."
+                : Running(store) ? "The store changed while the restore was requested (a backup may have started). Try again."
+                : $"Only a running store (Ready, or Error while a Ready store is repaired) can be restored; this one is {Describe(store)}.");
         db.StoreEvents.Add(StoreEvent.Normal(id, now, "RestoreRequested", $"Restore of the {backup.Kind.Wire()} backup of {backup.CreatedAt:yyyy-MM-dd HH:mm} UTC requested; the store's current data will be replaced."));
         audit.Record(db, "store.restore", "success", target: (id.ToString(), store.Name), detail: $"backup {backupId}");
         await db.SaveChangesAsync();
@@ -152,9 +159,15 @@ public static class BackupsApi
         return (backup, null);
     }
 
-    /// <summary>Ready, or Degraded (was Ready, in Error while the engine repairs it): the engine still looks at it.</summary>
+    /// <summary>
+    /// Ready, or Degraded (was Ready, in Error while the engine repairs it): the engine still looks at it. Not a store it
+    /// gave up on (Error with no next look, e.g. NamespaceConflict): a backup or restore of it would wait for ever.
+    /// </summary>
     private static bool Running(Store store) =>
-        store.DeletionRequestedAt is null && (store.Phase == StorePhase.Ready || (store.Phase == StorePhase.Error && store.ReadyAt is not null));
+        store.DeletionRequestedAt is null && (store.Phase == StorePhase.Ready || (store.Phase == StorePhase.Error && store.ReadyAt is not null && store.DueAt is not null));
+
+    private static string Describe(Store store) =>
+        store.Phase == StorePhase.Error && store.DueAt is null ? "in Error and no longer retried (see its status; retry it first)" : store.Phase.ToString();
 
     private static ProblemHttpResult? NotConfigured(IBackupStorage storage) => storage.Enabled ? null : TypedResults.Problem(
         title: "Backups are not configured",
@@ -174,14 +187,6 @@ public static class BackupsApi
             Detail = $"You started {used} backups, restores and clones in the last 24 hours; the limit is {options.PerUserPerDay}. Scheduled backups continue meanwhile.",
             Type = "https://storefleet.dev/problems/backup-limit",
         });
-    }
-
-    private static async Task WakeAsync(StorefleetDb db, IStoreNotifier notifier, Store store, DateTime now)
-    {
-        // The engine runs the backup on its next look at the store: make that now.
-        await db.Stores.Where(s => s.Id == store.Id && s.DueAt > now).ExecuteUpdateAsync(s => s.SetProperty(x => x.DueAt, now));
-        notifier.WakeWorkers();
-        notifier.StoreChanged(store.OwnerId, store.Id);
     }
 
     private static ProblemHttpResult Conflict(string title, string detail) =>

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 
 namespace Storefleet.Backups;
@@ -30,7 +31,22 @@ public sealed class StoreBackup
     /// <summary>When the sweep first found the store gone; the object is deleted a grace period later.</summary>
     public DateTime? StoreGoneAt { get; set; }
 
-    public bool Active => State is BackupState.Pending or BackupState.Running;
+    /// <summary>Pending or Running: the store's one backup under way. For queries; <see cref="Active"/> is the same, compiled once.</summary>
+    public static readonly Expression<Func<StoreBackup, bool>> IsActive = b => b.State == BackupState.Pending || b.State == BackupState.Running;
+
+    /// <summary>
+    /// The one definition of "the upgrade to <see cref="ChartVersion"/> may go ahead": its pre-upgrade backup completed,
+    /// or was skipped because the store's chart cannot take one. For queries; <see cref="LetsUpgradeProceed"/> is the
+    /// same, compiled once, for the backups a lease changed but has not saved yet.
+    /// </summary>
+    public static readonly Expression<Func<StoreBackup, bool>> ClearsUpgrade =
+        b => b.Kind == BackupKind.PreUpgrade && (b.State == BackupState.Completed || b.State == BackupState.Skipped);
+
+    private static readonly Func<StoreBackup, bool> IsActiveNow = IsActive.Compile(), ClearsUpgradeNow = ClearsUpgrade.Compile();
+
+    public bool Active => IsActiveNow(this);
+
+    public bool LetsUpgradeProceed => ClearsUpgradeNow(this);
 
     /// <summary>The Job that takes it: deterministic, so a worker that retries finds the Job an earlier attempt made.</summary>
     public string RunId => Id.ToString("N")[^12..];
@@ -54,7 +70,18 @@ public sealed class StoreBackup
 
 public enum BackupKind { Manual, Scheduled, PreUpgrade }
 
-public enum BackupState { Pending, Running, Completed, Failed }
+public enum BackupState
+{
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    /// <summary>
+    /// Nothing was backed up, by design: the store's chart has no backup template (a chart from before backups), so
+    /// a pre-upgrade backup is skipped and the upgrade (which brings the templates) goes ahead. The message says so.
+    /// </summary>
+    Skipped,
+}
 
 public static class BackupKinds
 {

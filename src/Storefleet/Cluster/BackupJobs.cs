@@ -31,13 +31,21 @@ public sealed record RestoreJob(string RunId, Guid BackupId, Uri DownloadUrl, st
     };
 }
 
-public enum JobState { Running, Completed, Failed }
+public enum JobState
+{
+    Running,
+    Completed,
+    Failed,
+    /// <summary>The store's chart has no template for this Job (a chart from before backups): nothing ran, nothing will.</summary>
+    NoTemplate,
+}
 
 /// <summary>Where a backup or restore Job is; for a completed backup, what it uploaded.</summary>
 public sealed record JobStatus(JobState State, string Message, long? SizeBytes = null, string? Sha256 = null)
 {
     public static JobStatus Running(string message) => new(JobState.Running, message);
     public static JobStatus Failed(string message) => new(JobState.Failed, message);
+    public static JobStatus NoTemplate(string message) => new(JobState.NoTemplate, message);
 
     /// <summary>
     /// The result a backup Job reports: its termination message <c>{"sizeBytes":N,"sha256":"…"}</c>, or its log

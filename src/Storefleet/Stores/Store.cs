@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+
 namespace Storefleet.Stores;
 
 /// <summary>
@@ -27,6 +29,14 @@ public sealed class Store
     public DateTime? RestoredAt { get; set; }
     /// <summary>When the scheduler takes the next daily backup (a time of day spread across stores by id).</summary>
     public DateTime? NextBackupAt { get; set; }
+    /// <summary>
+    /// The backup queued last, as a marker that the store has backup work: set in the same transaction that queues a
+    /// backup (API, scheduler, the engine's pre-upgrade backup), cleared by the engine once it finds no Pending or
+    /// Running backup of the store. Null: no backup activity, so the engine's steps never read StoreBackups.
+    /// Guaranteed: a Pending or Running backup implies a marker. A marker left set (a crash) only costs the next step
+    /// one query that finds nothing and clears it. A concurrency token, so a worker's clear never overwrites a newer request.
+    /// </summary>
+    public Guid? PendingBackupId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 
@@ -58,6 +68,18 @@ public static class StoreQueries
 {
     /// <summary>Stores that count against the owner's quota: every store not being deleted.</summary>
     public static IQueryable<Store> Active(this IQueryable<Store> stores) => stores.Where(s => s.DeletionRequestedAt == null);
+
+    /// <summary>
+    /// Only the columns a store's API view reads (<see cref="StoreResponse.From"/> and the owner): the reads of one
+    /// store and of a page fetch these instead of whole rows with lease, schedule and secret columns. The result
+    /// is a detached, partial <see cref="Store"/>: for showing, never for saving.
+    /// </summary>
+    public static readonly Expression<Func<Store, Store>> ViewColumns = s => new Store
+    {
+        Id = s.Id, OwnerId = s.OwnerId, Name = s.Name, Slug = s.Slug, Engine = s.Engine, Phase = s.Phase, Conditions = s.Conditions,
+        StorefrontUrl = s.StorefrontUrl, AdminUrl = s.AdminUrl, ChartVersion = s.ChartVersion, RunningChartVersion = s.RunningChartVersion,
+        CreatedAt = s.CreatedAt, UpdatedAt = s.UpdatedAt,
+    };
 }
 
 public enum StorePhase

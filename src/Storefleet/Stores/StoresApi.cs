@@ -68,7 +68,8 @@ public static class StoresApi
 
     private static Task<Store?> OwnStore(StorefleetDb db, Guid id, Guid ownerId) =>
         OwnStoreQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
-            (StorefleetDb context, Guid storeId, Guid owner) => context.Stores.AsNoTracking().FirstOrDefault(s => s.Id == storeId && s.OwnerId == owner)))(db, id, ownerId);
+            (StorefleetDb context, Guid storeId, Guid owner) =>
+                context.Stores.Where(s => s.Id == storeId && s.OwnerId == owner).Select(StoreQueries.ViewColumns).FirstOrDefault()))(db, id, ownerId);
 
     private static async Task<Results<Ok<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, CurrentUser caller, StorefleetDb db)
     {
@@ -173,16 +174,41 @@ public static class StoresApi
         var ownerId = caller.Id;
         var store = await db.Stores.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.OwnerId == ownerId);
         if (store is null) return NotFound(id);
-        if (store.AdminPasswordProtected is null || store.AdminUser is null)
-            return TypedResults.Problem(
-                title: "Credentials not ready yet",
-                detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
-                statusCode: StatusCodes.Status409Conflict);
+        if (store.AdminPasswordProtected is null || store.AdminUser is null) return NoCredentials(store);
         var password = protector.Unprotect(store.Id, store.AdminPasswordProtected);
         audit.Record(db, "store.credentials.read", "success", target: (id.ToString(), store.Name));
         await db.SaveChangesAsync();
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new CredentialsResponse(store.AdminUser, password, store.AdminUrl));
+    }
+
+    /// <summary>
+    /// Why a store has no admin login to hand out, as it is: still being made (wait), being deleted, or failed before
+    /// it was made (the store's reason and what to do; "wait" would be untrue for a store that stopped trying).
+    /// </summary>
+    private static ProblemHttpResult NoCredentials(Store store)
+    {
+        if (store.DeletionRequestedAt is not null)
+            return TypedResults.Problem(title: "The store is being deleted", detail: "A store being deleted has no admin login to hand out.", statusCode: StatusCodes.Status409Conflict);
+        if (store.Phase != StorePhase.Error)
+            return TypedResults.Problem(
+                title: "Credentials not ready yet",
+                detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
+                statusCode: StatusCodes.Status409Conflict);
+        var ready = store.Conditions.FirstOrDefault(c => c.Type == Provisioning.StoreConditions.Ready);
+        var reason = ready?.Reason ?? "Error";
+        // DueAt null: the engine gave up (NamespaceConflict, ProvisioningTimedOut) and does nothing until the tenant acts.
+        var next = store.DueAt is null
+            ? $"Nothing more happens on its own: retry it (POST /stores/{store.Id}/retry) once the cause is fixed, or delete it and create it again."
+            : "The platform keeps retrying; the admin login is made once provisioning gets past this.";
+        return TypedResults.Problem(new ProblemDetails
+        {
+            Status = StatusCodes.Status409Conflict,
+            Title = "The store failed and has no admin login",
+            Detail = $"The store is in Error ({reason}): {ready?.Message.TrimEnd('.') ?? "see its events"}. {next}",
+            Type = "https://storefleet.dev/problems/store-failed",
+            Extensions = { ["reason"] = reason },
+        });
     }
 
     // Another tenant's store is indistinguishable from a missing one: never 403, which would confirm it exists.
@@ -218,12 +244,19 @@ public static class StorePaging
             errors["status"] = [$"status must be one of: {string.Join(", ", Enum.GetNames<StorePhase>())}."];
         if (errors.Count > 0) return new Result([], null, errors);
 
+        // Plain locals only in the query: EF reads a captured local directly, but evaluates any other expression
+        // over one (take + 1, after.Id) by compiling a small delegate, on every request.
         if (status is not null) query = query.Where(s => s.Phase == phase);
         if (cursor is not null)
-            query = query.Where(s => s.CreatedAt < after.CreatedAt || (s.CreatedAt == after.CreatedAt && s.Id.CompareTo(after.Id) < 0));
-        var items = await query.AsNoTracking()
+        {
+            var (afterCreatedAt, afterId) = after;
+            query = query.Where(s => s.CreatedAt < afterCreatedAt || (s.CreatedAt == afterCreatedAt && s.Id.CompareTo(afterId) < 0));
+        }
+        var fetch = take + 1; // one more than asked: whether there is a next page
+        var items = await query
             .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .Take(take + 1)
+            .Take(fetch)
+            .Select(StoreQueries.ViewColumns)
             .ToListAsync();
         string? next = null;
         if (items.Count > take)

@@ -6,7 +6,7 @@ using Storefleet.Stores;
 namespace Storefleet.Upgrades;
 
 /// <summary>A claimed store as a rollout sees it: its membership and the store's current spec and status (null fields: the store is gone).</summary>
-public sealed record RolloutMember(Guid StoreId, int Wave, string FromVersion, DateTime? UpgradedAt, MemberStore? Store);
+public sealed record RolloutMember(Guid RolloutId, Guid StoreId, int Wave, string FromVersion, DateTime? UpgradedAt, MemberStore? Store);
 
 public sealed record MemberStore(string Slug, string Name, StorePhase Phase, string ChartVersion, string? RunningChartVersion, bool Deleting);
 
@@ -14,16 +14,25 @@ public sealed record MemberStore(string Slug, string Name, StorePhase Phase, str
 public static class RolloutStores
 {
     /// <summary>The members of a rollout (optionally of one wave, or only those a wave touched) with their stores, in two plain queries.</summary>
-    public static async Task<List<RolloutMember>> MembersAsync(StorefleetDb db, Guid rolloutId, int? wave, bool touchedOnly, CancellationToken ct)
+    public static Task<List<RolloutMember>> MembersAsync(StorefleetDb db, Guid rolloutId, int? wave, bool touchedOnly, CancellationToken ct)
     {
         var rows = db.RolloutStores.Where(r => r.RolloutId == rolloutId);
         if (wave is { } w) rows = rows.Where(r => r.Wave == w);
         if (touchedOnly) rows = rows.Where(r => r.UpgradedAt != null);
+        return MembersAsync(db, rows, ct);
+    }
+
+    /// <summary>The members of several rollouts with their stores: the same two queries, however many rollouts.</summary>
+    public static Task<List<RolloutMember>> MembersAsync(StorefleetDb db, IReadOnlyCollection<Guid> rolloutIds, CancellationToken ct) =>
+        MembersAsync(db, db.RolloutStores.Where(r => rolloutIds.Contains(r.RolloutId)), ct);
+
+    private static async Task<List<RolloutMember>> MembersAsync(StorefleetDb db, IQueryable<RolloutStore> rows, CancellationToken ct)
+    {
         var members = await rows.AsNoTracking().ToListAsync(ct);
         var stores = await db.Stores.Where(s => rows.Any(r => r.StoreId == s.Id))
             .Select(s => new { s.Id, Store = new MemberStore(s.Slug, s.Name, s.Phase, s.ChartVersion, s.RunningChartVersion, s.DeletionRequestedAt != null) })
             .ToDictionaryAsync(s => s.Id, s => s.Store, ct);
-        return [.. members.Select(m => new RolloutMember(m.StoreId, m.Wave, m.FromVersion, m.UpgradedAt, stores.GetValueOrDefault(m.StoreId)))];
+        return [.. members.Select(m => new RolloutMember(m.RolloutId, m.StoreId, m.Wave, m.FromVersion, m.UpgradedAt, stores.GetValueOrDefault(m.StoreId)))];
     }
 
     /// <summary>

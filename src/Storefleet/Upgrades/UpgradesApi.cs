@@ -4,6 +4,7 @@ using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
 using Storefleet.Notifications;
+using Storefleet.Provisioning;
 using Storefleet.Stores;
 
 namespace Storefleet.Upgrades;
@@ -144,9 +145,7 @@ public static class UpgradesApi
     private static async Task<Ok<RolloutList>> ListRollouts(StorefleetDb db, TimeProvider clock, CancellationToken ct)
     {
         var rollouts = await db.Rollouts.AsNoTracking().Include(r => r.Waves).OrderByDescending(r => r.CreatedAt).Take(20).ToListAsync(ct);
-        var items = new List<RolloutResponse>();
-        foreach (var r in rollouts) items.Add(await ResponseAsync(db, r, clock.GetUtcNow().UtcDateTime, ct));
-        return TypedResults.Ok(new RolloutList(items));
+        return TypedResults.Ok(new RolloutList(await ResponsesAsync(db, rollouts, clock.GetUtcNow().UtcDateTime, ct)));
     }
 
     private static async Task<Results<Ok<RolloutResponse>, ProblemHttpResult>> GetRollout(Guid id, StorefleetDb db, TimeProvider clock, CancellationToken ct)
@@ -270,36 +269,46 @@ public static class UpgradesApi
 
     private static string Describe(Rollout r) => $"{r.FromVersion ?? "*"} -> {r.ToVersion}";
 
-    private static async Task<RolloutResponse> ResponseAsync(StorefleetDb db, Rollout rollout, DateTime now, CancellationToken ct)
-    {
-        var members = await RolloutStores.MembersAsync(db, rollout.Id, wave: null, touchedOnly: false, ct);
-        var waves = new List<WaveResponse>();
-        foreach (var wave in rollout.Waves.OrderBy(w => w.Index))
-        {
-            var of = members.Where(m => m.Wave == wave.Index).ToList();
-            var ready = of.Count(m => m.Store is { } s && RolloutStores.IsReadyAt(s, rollout.ToVersion));
-            var failing = wave.State is WaveState.Running or WaveState.Failed
-                ? of.Where(m => m.Store is { Deleting: false } s && !RolloutStores.IsReadyAt(s, rollout.ToVersion) && (s.Phase == StorePhase.Error || wave.DeadlineAt < now)).ToList()
-                : [];
-            waves.Add(new WaveResponse(wave.Percent, wave.Stores, of.Count(m => m.UpgradedAt is not null), ready, failing.Count, wave.State,
-                wave.StartedAt, wave.FinishedAt, await DescribeAsync(db, failing, ct)));
-        }
-        RollbackResponse? rollback = null;
-        if (rollout.State is RolloutState.RollingBack or RolloutState.RolledBack)
-        {
-            var touched = members.Where(m => m.UpgradedAt is not null && m.Store is { Deleting: false }).ToList();
-            rollback = new RollbackResponse(touched.Count, touched.Count(m => RolloutStores.IsReadyAt(m.Store!, m.FromVersion)), touched.Count(m => m.Store!.Phase == StorePhase.Error));
-        }
-        return new RolloutResponse(rollout.Id, rollout.FromVersion, rollout.ToVersion, rollout.State, rollout.Reason, rollout.MaxFailures, rollout.PauseBetweenWaves,
-            rollout.WaveTimeout, waves, rollback, rollout.CreatedBy, rollout.CreatedAt, rollout.FinishedAt);
-    }
+    private static async Task<RolloutResponse> ResponseAsync(StorefleetDb db, Rollout rollout, DateTime now, CancellationToken ct) =>
+        (await ResponsesAsync(db, [rollout], now, ct))[0];
 
-    private static async Task<IReadOnlyList<FailingStore>> DescribeAsync(StorefleetDb db, List<RolloutMember> failing, CancellationToken ct)
+    /// <summary>
+    /// The rollouts as the API shows them, in at most three queries however many there are: their members, the members'
+    /// stores, and the Ready message of the failing stores listed (at most 20 per wave).
+    /// </summary>
+    private static async Task<List<RolloutResponse>> ResponsesAsync(StorefleetDb db, IReadOnlyList<Rollout> rollouts, DateTime now, CancellationToken ct)
     {
-        if (failing.Count == 0) return [];
-        var ids = failing.Take(20).Select(m => m.StoreId).ToList();
-        var stores = await db.Stores.AsNoTracking().Where(s => ids.Contains(s.Id)).ToListAsync(ct);
-        return [.. stores.Select(s => new FailingStore(s.Id, s.Slug, s.Name, s.Phase, s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message))];
+        if (rollouts.Count == 0) return [];
+        var members = (await RolloutStores.MembersAsync(db, [.. rollouts.Select(r => r.Id)], ct)).ToLookup(m => m.RolloutId);
+        var failingByWave = new Dictionary<(Guid, int), List<RolloutMember>>();
+        foreach (var rollout in rollouts)
+            foreach (var wave in rollout.Waves.Where(w => w.State is WaveState.Running or WaveState.Failed))
+                failingByWave[(rollout.Id, wave.Index)] = [.. members[rollout.Id].Where(m => m.Wave == wave.Index && m.Store is { Deleting: false } s
+                    && !RolloutStores.IsReadyAt(s, rollout.ToVersion) && (s.Phase == StorePhase.Error || wave.DeadlineAt < now))];
+        var listed = failingByWave.Values.SelectMany(f => f.Take(20)).Select(m => m.StoreId).Distinct().ToList();
+        var messages = listed.Count == 0 ? [] : await db.Stores.AsNoTracking().Where(s => listed.Contains(s.Id))
+            .ToDictionaryAsync(s => s.Id, s => s.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready)?.Message, ct);
+
+        return [.. rollouts.Select(rollout =>
+        {
+            var of = members[rollout.Id].ToList();
+            var waves = rollout.Waves.OrderBy(w => w.Index).Select(wave =>
+            {
+                var inWave = of.Where(m => m.Wave == wave.Index).ToList();
+                var failing = failingByWave.GetValueOrDefault((rollout.Id, wave.Index)) ?? [];
+                return new WaveResponse(wave.Percent, wave.Stores, inWave.Count(m => m.UpgradedAt is not null),
+                    inWave.Count(m => m.Store is { } s && RolloutStores.IsReadyAt(s, rollout.ToVersion)), failing.Count, wave.State, wave.StartedAt, wave.FinishedAt,
+                    [.. failing.Take(20).Select(m => new FailingStore(m.StoreId, m.Store!.Slug, m.Store.Name, m.Store.Phase, messages.GetValueOrDefault(m.StoreId)))]);
+            }).ToList();
+            RollbackResponse? rollback = null;
+            if (rollout.State is RolloutState.RollingBack or RolloutState.RolledBack)
+            {
+                var touched = of.Where(m => m.UpgradedAt is not null && m.Store is { Deleting: false }).ToList();
+                rollback = new RollbackResponse(touched.Count, touched.Count(m => RolloutStores.IsReadyAt(m.Store!, m.FromVersion)), touched.Count(m => m.Store!.Phase == StorePhase.Error));
+            }
+            return new RolloutResponse(rollout.Id, rollout.FromVersion, rollout.ToVersion, rollout.State, rollout.Reason, rollout.MaxFailures, rollout.PauseBetweenWaves,
+                rollout.WaveTimeout, waves, rollback, rollout.CreatedBy, rollout.CreatedAt, rollout.FinishedAt);
+        })];
     }
 
     private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(

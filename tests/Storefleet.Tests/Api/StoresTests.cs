@@ -40,6 +40,40 @@ public class StoresTests
     }
 
     [SkippableTheory, MemberData(nameof(Databases))]
+    public async Task ConditionsWrittenInTheFormerOwnedJsonFormReadBackUnchanged(Db db)
+    {
+        await using var app = await Start(db);
+        var ana = await app.ClientFor("ana@example.com");
+        var store = await (await ana.PostJson("/stores", new { name = "Ana Bakery" })).Read<StoreResponse>(HttpStatusCode.Accepted);
+        // As EF wrote them while the conditions were an owned JSON collection (PostgreSQL's jsonb reorders the keys),
+        // one time with and one without its "Z".
+        const string former = """
+            [{"Type": "Ready", "Reason": "StoreReady", "Status": "True", "Message": "The storefront and admin are up.", "LastTransitionTime": "2026-11-30T08:15:00.123456Z"},
+             {"Type": "NamespaceReady", "Reason": "Created", "Status": "True", "Message": "Namespace store-ana-bakery exists.", "LastTransitionTime": "2026-11-30T08:14:00"}]
+            """;
+        await using (var context = app.NewDb())
+        {
+            var sql = context.Database.IsNpgsql()
+                ? "UPDATE \"Stores\" SET \"Conditions\" = CAST({0} AS jsonb) WHERE \"Id\" = {1}"
+                : "UPDATE \"Stores\" SET \"Conditions\" = {0} WHERE \"Id\" = {1}";
+            Assert.Equal(1, await context.Database.ExecuteSqlRawAsync(sql, former, store.Id));
+        }
+
+        var one = await ana.GetFromJsonAsync<StoreResponse>($"/stores/{store.Id}", Json.Options);
+        var listed = (await ana.GetFromJsonAsync<Page<StoreResponse>>("/stores", Json.Options))!.Items.Single();
+        var raw = await ana.GetStringAsync($"/stores/{store.Id}");
+
+        foreach (var seen in new[] { one!, listed })
+        {
+            Assert.Equal(["Ready", "NamespaceReady"], seen.Conditions.Select(c => c.Type));
+            Assert.Equal("The storefront and admin are up.", seen.Message);
+            Assert.Equal(new DateTime(2026, 11, 30, 8, 15, 0, 123, 456, DateTimeKind.Utc), seen.Conditions[0].LastTransitionTime);
+            Assert.Equal(new DateTime(2026, 11, 30, 8, 14, 0, DateTimeKind.Utc), seen.Conditions[1].LastTransitionTime);
+        }
+        Assert.Contains("\"lastTransitionTime\":\"2026-11-30T08:14:00Z\"", raw); // read as UTC, shown as UTC
+    }
+
+    [SkippableTheory, MemberData(nameof(Databases))]
     public async Task AnotherTenantsStoreIsNotFoundForReadingOrDeleting(Db db)
     {
         await using var app = await Start(db);

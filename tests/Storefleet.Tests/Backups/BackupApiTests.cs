@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Storefleet.Backups;
 using Storefleet.Stores;
 using Storefleet.Tests.Infrastructure;
@@ -58,6 +59,103 @@ public class BackupApiTests
         Assert.Contains(first.Id.ToString(), twice.Detail);
         var notYet = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = first.Id })).AssertProblem(409);
         Assert.Contains("only a completed backup", notYet.Detail);
+    }
+
+    [Fact]
+    public async Task AStoreIsNotRestoredWhileOneOfItsBackupsIsUnderWaySoThatBackupNeverCopiesAHalfRestoredStore()
+    {
+        await using var app = new TestApp(settings: Settings());
+        var ana = await app.ClientFor("ana@example.com");
+        var store = await (await ana.PostJson("/stores", new { name = "Ana Bakery" })).Read<StoreResponse>(HttpStatusCode.Accepted);
+        await app.WaitForPhase(store.Id, StorePhase.Ready);
+        var now = DateTime.UtcNow;
+        await using var db = app.NewDb();
+        var owner = (await db.Stores.SingleAsync(s => s.Id == store.Id)).OwnerId;
+        StoreBackup Row(BackupState state) => new()
+        {
+            Id = Guid.CreateVersion7(), StoreId = store.Id, OwnerId = owner, Kind = BackupKind.Manual, State = state, CreatedAt = now,
+            CompletedAt = state == BackupState.Completed ? now : null, Sha256 = new string('a', 64), ObjectKey = $"storefleet/stores/{store.Id}/{state}.tar",
+        };
+        var done = Row(BackupState.Completed);
+        // Written directly, without the store's marker: the engine leaves the running one as it is for this test.
+        db.StoreBackups.AddRange(done, Row(BackupState.Running));
+        await db.SaveChangesAsync();
+
+        var refused = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = done.Id })).AssertProblem(409);
+
+        Assert.Contains("is Running; restore once it has finished", refused.Detail);
+        Assert.Equal(StorePhase.Ready, (await ana.GetFromJsonAsync<StoreResponse>($"/stores/{store.Id}", Json.Options))!.Status);
+    }
+
+    [Fact]
+    public async Task AStoreTheEngineGaveUpOnIsNeitherBackedUpNorRestoredForTheyWouldWaitForEver()
+    {
+        // API only: the store stays as written (no worker moves it on).
+        await using var app = new TestApp(settings: new Dictionary<string, string?> { ["Roles"] = "api" });
+        var user = await app.CreateUser("ana@example.com");
+        var ana = app.ClientWithToken(app.Service<Storefleet.Auth.TokenIssuer>().Issue(user, DateTime.UtcNow).Token);
+        var now = DateTime.UtcNow;
+        var store = new Store
+        {
+            // Was Ready, then found a namespace that is not its own: terminal Error, no next look (DueAt null).
+            Id = Guid.CreateVersion7(), OwnerId = user.Id, Name = "Ana", Slug = "ana", Engine = "woocommerce", ChartVersion = "0.1.0",
+            Phase = StorePhase.Error, ReadyAt = now.AddDays(-1), DueAt = null, CreatedAt = now.AddDays(-2), UpdatedAt = now,
+        };
+        var done = new StoreBackup
+        {
+            Id = Guid.CreateVersion7(), StoreId = store.Id, OwnerId = user.Id, Kind = BackupKind.Manual, State = BackupState.Completed, CreatedAt = now.AddHours(-1),
+            CompletedAt = now.AddHours(-1), Sha256 = new string('a', 64), ObjectKey = $"storefleet/stores/{store.Id}/done.tar",
+        };
+        await using (var db = app.NewDb())
+        {
+            db.Stores.Add(store);
+            db.StoreBackups.Add(done);
+            await db.SaveChangesAsync();
+        }
+
+        var backup = await (await ana.PostAsync($"/stores/{store.Id}/backups", null)).AssertProblem(409);
+        var restore = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = done.Id })).AssertProblem(409);
+
+        Assert.Contains("no longer retried", backup.Detail);
+        Assert.Contains("no longer retried", restore.Detail);
+        await using var check = app.NewDb();
+        Assert.Equal(1, await check.StoreBackups.CountAsync());
+        Assert.Null((await check.Stores.SingleAsync()).RestoreBackupId);
+    }
+
+    [Fact]
+    public async Task ASkippedPreUpgradeBackupIsListedAsSkippedWithItsReasonAndCannotBeRestored()
+    {
+        await using var app = new TestApp(settings: new Dictionary<string, string?> { ["Roles"] = "api" });
+        var user = await app.CreateUser("ana@example.com");
+        var ana = app.ClientWithToken(app.Service<Storefleet.Auth.TokenIssuer>().Issue(user, DateTime.UtcNow).Token);
+        var now = DateTime.UtcNow;
+        var store = new Store
+        {
+            Id = Guid.CreateVersion7(), OwnerId = user.Id, Name = "Ana", Slug = "ana", Engine = "woocommerce", ChartVersion = "0.2.0",
+            Phase = StorePhase.Ready, ReadyAt = now, DueAt = now.AddHours(1), CreatedAt = now, UpdatedAt = now,
+        };
+        var skipped = new StoreBackup
+        {
+            Id = Guid.CreateVersion7(), StoreId = store.Id, OwnerId = user.Id, Kind = BackupKind.PreUpgrade, State = BackupState.Skipped, ChartVersion = "0.2.0",
+            CreatedAt = now, CompletedAt = now, ObjectKey = $"storefleet/stores/{store.Id}/skipped.tar",
+            Message = "The store's chart has no backup template (CronJob store-ana-backup): it is from before backups; a chart version with backups brings it.",
+        };
+        await using (var db = app.NewDb())
+        {
+            db.Stores.Add(store);
+            db.StoreBackups.Add(skipped);
+            await db.SaveChangesAsync();
+        }
+
+        var listed = Assert.Single((await ana.GetFromJsonAsync<BackupList>($"/stores/{store.Id}/backups", Json.Options))!.Items);
+        var json = await ana.GetStringAsync($"/stores/{store.Id}/backups");
+        var restore = await (await ana.PostJson($"/stores/{store.Id}/restore", new { backupId = skipped.Id })).AssertProblem(409);
+
+        Assert.Equal((BackupState.Skipped, "pre-upgrade"), (listed.State, listed.Kind));
+        Assert.Contains("\"state\":\"Skipped\"", json);
+        Assert.Contains("has no backup template", listed.Message);
+        Assert.Contains("only a completed backup", restore.Detail);
     }
 
     [Fact]

@@ -63,21 +63,25 @@ public class BackupSchedulerTests
         await using (var db = app.NewDb())
         {
             var owner = (await db.Stores.SingleAsync(s => s.Id == store.Id)).OwnerId;
-            StoreBackup Row(Guid storeId, DateTime at, DateTime? goneAt = null) => new()
+            StoreBackup Row(Guid storeId, DateTime at, DateTime? goneAt = null, BackupState state = BackupState.Completed) => new()
             {
-                Id = Guid.CreateVersion7(), StoreId = storeId, OwnerId = owner, Kind = BackupKind.Scheduled, State = BackupState.Completed,
+                Id = Guid.CreateVersion7(), StoreId = storeId, OwnerId = owner, Kind = state == BackupState.Skipped ? BackupKind.PreUpgrade : BackupKind.Scheduled, State = state,
                 CreatedAt = at, CompletedAt = at, SizeBytes = 1, Sha256 = new string('a', 64), ObjectKey = $"storefleet/stores/{storeId}/{at.Ticks}.tar", StoreGoneAt = goneAt,
             };
             db.StoreBackups.AddRange(Enumerable.Range(0, 20).Select(d => Row(store.Id, now.AddDays(-d))));
             db.StoreBackups.Add(Row(gone, now.AddDays(-3), goneAt: now.AddHours(-2)));   // deleted 2 h ago: past the grace period
             db.StoreBackups.Add(Row(Guid.NewGuid(), now.AddDays(-3)));                    // just found gone: its grace period starts now
+            db.StoreBackups.Add(Row(store.Id, now.AddDays(-10), state: BackupState.Skipped)); // a skipped pre-upgrade backup goes like a failed one
+            db.StoreBackups.Add(Row(store.Id, now.AddDays(-1), state: BackupState.Skipped));  // and stays as long
             await db.SaveChangesAsync();
         }
 
         await app.Service<BackupScheduler>().SweepAsync(CancellationToken.None);
 
         await using var check = app.NewDb();
-        var kept = await check.StoreBackups.Where(b => b.StoreId == store.Id).Select(b => b.CompletedAt!.Value).ToListAsync();
+        var kept = await check.StoreBackups.Where(b => b.StoreId == store.Id && b.State == BackupState.Completed).Select(b => b.CompletedAt!.Value).ToListAsync();
+        var skipped = await check.StoreBackups.Where(b => b.StoreId == store.Id && b.State == BackupState.Skipped).Select(b => b.CompletedAt!.Value).ToListAsync();
+        Assert.True(now - Assert.Single(skipped) < TimeSpan.FromDays(2));
         // The last 3 days; the newest of this week is one of them (KeepWeekly=1).
         Assert.Equal(3, kept.Count);
         Assert.All(kept, t => Assert.True(now - t < TimeSpan.FromDays(3)));

@@ -99,12 +99,12 @@ public sealed class KubernetesBackupJobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AStoreWhoseChartHasNoBackupTemplateIsToldToUpgradeAndNothingIsCreated()
+    public async Task AStoreWhoseChartHasNoBackupTemplateIsReportedAsSuchAndNothingIsCreated()
     {
         var status = await _cluster.BackupAsync(Store, new BackupJob(Guid.NewGuid(), new Uri("https://s3.example.com/b/k")), default);
 
-        Assert.Equal(JobState.Failed, status.State);
-        Assert.StartsWith(KubernetesStoreJobs.NoTemplate, status.Message);
+        Assert.Equal(JobState.NoTemplate, status.State);
+        Assert.Contains("has no backup template", status.Message);
         Assert.Empty(_api.Jobs);
     }
 

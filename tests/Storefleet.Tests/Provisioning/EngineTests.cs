@@ -215,7 +215,7 @@ public class EngineTests
         app.Service<SimulatedCluster>().Inject("pully", SimulatedFault.ImagePullBackOff);
         var store = await (await ana.PostJson("/stores", new { name = "Pully" })).Read<StoreResponse>(HttpStatusCode.Accepted);
 
-        await app.WaitUntil(async db => await db.Stores.AnyAsync(s => s.Id == store.Id && s.Conditions.Count > 0),
+        await app.WaitUntil(async db => (await db.Stores.AsNoTracking().SingleAsync(s => s.Id == store.Id)).Conditions.Count > 0,
             TimeSpan.FromSeconds(10), "conditions are written");
         await app.WaitUntil(async db => await db.StoreEvents.AnyAsync(e => e.StoreId == store.Id && e.Type == "Warning" && e.Message.Contains("ImagePullBackOff")),
             TimeSpan.FromSeconds(10), "the image pull failure is reported");

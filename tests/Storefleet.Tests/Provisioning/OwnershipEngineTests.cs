@@ -44,7 +44,9 @@ public class OwnershipEngineTests
         Assert.Contains("Namespace store-ana-bakery", ready.Message);
         Assert.Contains(anotherStores ? $"storefleet.dev/store-id={OldStore}" : "is not labelled as this store's", ready.Message);
         Assert.Equal(HttpStatusCode.Conflict, credentials.StatusCode);
-        Assert.DoesNotContain("old-stores-password", await credentials.Content.ReadAsStringAsync());
+        var refusal = await credentials.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("old-stores-password", refusal);
+        Assert.Contains("The store failed and has no admin login", refusal); // not "not ready yet": it stopped trying
         await using (var db = app.NewDb())
         {
             Assert.Null((await db.Stores.SingleAsync(s => s.Id == store.Id)).DueAt); // terminal: no retry loop

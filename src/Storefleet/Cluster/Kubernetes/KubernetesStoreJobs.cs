@@ -13,9 +13,6 @@ namespace Storefleet.Cluster.Kubernetes;
 /// </summary>
 public sealed class KubernetesStoreJobs(IKubernetes kube)
 {
-    /// <summary>What a chart without backup templates (one from before backups) makes a Job call report.</summary>
-    public const string NoTemplate = "NoTemplate";
-
     public static string JobName(StoreRef store, string kind, string runId)
     {
         var name = $"{store.ReleaseName}-{(kind == "backup" ? "bk" : "rs")}-{runId.ToLowerInvariant()}";
@@ -30,7 +27,7 @@ public sealed class KubernetesStoreJobs(IKubernetes kube)
         {
             var template = await KubernetesStoreCluster.Call(() => kube.BatchV1.ReadNamespacedCronJobAsync($"{store.ReleaseName}-{kind}", store.Namespace, cancellationToken: ct), allowNotFound: true);
             if (template is null)
-                return JobStatus.Failed($"{NoTemplate}: the store's chart has no {kind} template (CronJob {store.ReleaseName}-{kind}); upgrade the store to a chart version with backups.");
+                return JobStatus.NoTemplate($"The store's chart has no {kind} template (CronJob {store.ReleaseName}-{kind}): it is from before backups; a chart version with backups brings it.");
             job = await CreateAsync(store, name, kind, template, environment, ct);
             return JobStatus.Running($"Job {name} created.");
         }

@@ -315,6 +315,13 @@ namespace Storefleet.Data.Migrations.Postgres
                     b.Property<DateTime?>("RestoredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("RolloutId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("RunningChartVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -330,6 +337,8 @@ namespace Storefleet.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("DueAt");
+
+                    b.HasIndex("RolloutId");
 
                     b.HasIndex("Slug")
                         .IsUnique();
@@ -377,6 +386,134 @@ namespace Storefleet.Data.Migrations.Postgres
                     b.ToTable("StoreEvents");
                 });
 
+            modelBuilder.Entity("Storefleet.Upgrades.Rollout", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("character varying(254)");
+
+                    b.Property<int>("CurrentWave")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FromVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("MaxFailures")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("NextWaveAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan>("PauseBetweenWaves")
+                        .HasColumnType("interval");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<long>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("ToVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan>("WaveTimeout")
+                        .HasColumnType("interval");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("State");
+
+                    b.ToTable("Rollouts");
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutStore", b =>
+                {
+                    b.Property<Guid>("RolloutId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("StoreId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("FromVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime?>("UpgradedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Wave")
+                        .HasColumnType("integer");
+
+                    b.HasKey("RolloutId", "StoreId");
+
+                    b.HasIndex("StoreId");
+
+                    b.HasIndex("RolloutId", "Wave");
+
+                    b.ToTable("RolloutStores");
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutWave", b =>
+                {
+                    b.Property<Guid>("RolloutId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("DeadlineAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Percent")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("Stores")
+                        .HasColumnType("integer");
+
+                    b.HasKey("RolloutId", "Index");
+
+                    b.ToTable("RolloutWaves");
+                });
+
             modelBuilder.Entity("Storefleet.Stores.Store", b =>
                 {
                     b.HasOne("Storefleet.Auth.User", null)
@@ -419,6 +556,29 @@ namespace Storefleet.Data.Migrations.Postgres
                         });
 
                     b.Navigation("Conditions");
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutStore", b =>
+                {
+                    b.HasOne("Storefleet.Upgrades.Rollout", null)
+                        .WithMany()
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutWave", b =>
+                {
+                    b.HasOne("Storefleet.Upgrades.Rollout", null)
+                        .WithMany("Waves")
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.Rollout", b =>
+                {
+                    b.Navigation("Waves");
                 });
 #pragma warning restore 612, 618
         }

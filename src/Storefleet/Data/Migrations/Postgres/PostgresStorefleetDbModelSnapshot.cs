@@ -255,6 +255,10 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("Conditions")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -293,6 +297,10 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("PendingBackupId")
+                        .IsConcurrencyToken()
                         .HasColumnType("uuid");
 
                     b.Property<string>("Phase")
@@ -518,41 +526,6 @@ namespace Storefleet.Data.Migrations.Postgres
                         .HasForeignKey("OwnerId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
-
-                    b.OwnsMany("Storefleet.Stores.StoreCondition", "Conditions", b1 =>
-                        {
-                            b1.Property<Guid>("StoreId");
-
-                            b1.Property<int>("__synthesizedOrdinal")
-                                .ValueGeneratedOnAdd();
-
-                            b1.Property<DateTime>("LastTransitionTime");
-
-                            b1.Property<string>("Message")
-                                .IsRequired();
-
-                            b1.Property<string>("Reason")
-                                .IsRequired();
-
-                            b1.Property<string>("Status")
-                                .IsRequired();
-
-                            b1.Property<string>("Type")
-                                .IsRequired();
-
-                            b1.HasKey("StoreId", "__synthesizedOrdinal");
-
-                            b1.ToTable("Stores");
-
-                            b1
-                                .ToJson("Conditions")
-                                .HasColumnType("jsonb");
-
-                            b1.WithOwner()
-                                .HasForeignKey("StoreId");
-                        });
-
-                    b.Navigation("Conditions");
                 });
 
             modelBuilder.Entity("Storefleet.Upgrades.RolloutStore", b =>

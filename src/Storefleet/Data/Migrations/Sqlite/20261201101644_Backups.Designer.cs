@@ -308,6 +308,13 @@ namespace Storefleet.Data.Migrations.Sqlite
                     b.Property<DateTime?>("RestoredAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("RolloutId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RunningChartVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -323,6 +330,8 @@ namespace Storefleet.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("DueAt");
+
+                    b.HasIndex("RolloutId");
 
                     b.HasIndex("Slug")
                         .IsUnique();
@@ -368,6 +377,134 @@ namespace Storefleet.Data.Migrations.Sqlite
                     b.ToTable("StoreEvents");
                 });
 
+            modelBuilder.Entity("Storefleet.Upgrades.Rollout", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("CurrentWave")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FromVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxFailures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("NextWaveAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan>("PauseBetweenWaves")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Revision")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ToVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan>("WaveTimeout")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("State");
+
+                    b.ToTable("Rollouts");
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutStore", b =>
+                {
+                    b.Property<Guid>("RolloutId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("StoreId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FromVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("UpgradedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Wave")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RolloutId", "StoreId");
+
+                    b.HasIndex("StoreId");
+
+                    b.HasIndex("RolloutId", "Wave");
+
+                    b.ToTable("RolloutStores");
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutWave", b =>
+                {
+                    b.Property<Guid>("RolloutId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("DeadlineAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Percent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Stores")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RolloutId", "Index");
+
+                    b.ToTable("RolloutWaves");
+                });
+
             modelBuilder.Entity("Storefleet.Stores.Store", b =>
                 {
                     b.HasOne("Storefleet.Auth.User", null)
@@ -410,6 +547,29 @@ namespace Storefleet.Data.Migrations.Sqlite
                         });
 
                     b.Navigation("Conditions");
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutStore", b =>
+                {
+                    b.HasOne("Storefleet.Upgrades.Rollout", null)
+                        .WithMany()
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.RolloutWave", b =>
+                {
+                    b.HasOne("Storefleet.Upgrades.Rollout", null)
+                        .WithMany("Waves")
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Storefleet.Upgrades.Rollout", b =>
+                {
+                    b.Navigation("Waves");
                 });
 #pragma warning restore 612, 618
         }

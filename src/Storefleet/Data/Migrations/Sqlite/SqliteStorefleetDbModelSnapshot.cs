@@ -248,6 +248,10 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Conditions")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -286,6 +290,10 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("OwnerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PendingBackupId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Phase")
@@ -509,41 +517,6 @@ namespace Storefleet.Data.Migrations.Sqlite
                         .HasForeignKey("OwnerId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
-
-                    b.OwnsMany("Storefleet.Stores.StoreCondition", "Conditions", b1 =>
-                        {
-                            b1.Property<Guid>("StoreId");
-
-                            b1.Property<int>("__synthesizedOrdinal")
-                                .ValueGeneratedOnAddOrUpdate();
-
-                            b1.Property<DateTime>("LastTransitionTime");
-
-                            b1.Property<string>("Message")
-                                .IsRequired();
-
-                            b1.Property<string>("Reason")
-                                .IsRequired();
-
-                            b1.Property<string>("Status")
-                                .IsRequired();
-
-                            b1.Property<string>("Type")
-                                .IsRequired();
-
-                            b1.HasKey("StoreId", "__synthesizedOrdinal");
-
-                            b1.ToTable("Stores");
-
-                            b1
-                                .ToJson("Conditions")
-                                .HasColumnType("TEXT");
-
-                            b1.WithOwner()
-                                .HasForeignKey("StoreId");
-                        });
-
-                    b.Navigation("Conditions");
                 });
 
             modelBuilder.Entity("Storefleet.Upgrades.RolloutStore", b =>
