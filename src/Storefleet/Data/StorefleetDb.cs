@@ -62,8 +62,9 @@ public abstract class StorefleetDb(DbContextOptions options) : DbContext(options
             store.Property(s => s.LeaseOwner).IsConcurrencyToken();
             store.Property(s => s.PendingBackupId).IsConcurrencyToken();
             store.HasIndex(s => s.Slug).IsUnique();
-            // "my stores, newest first" and the quota count
-            store.HasIndex(s => new { s.OwnerId, s.CreatedAt });
+            // "my stores, newest first" and the quota count. Id is in the key because the page order (and the keyset
+            // cursor) is (CreatedAt, Id): a page is then read straight off the index, with no sort.
+            store.HasIndex(s => new { s.OwnerId, s.CreatedAt, s.Id });
             // the work queue: due stores in due order
             store.HasIndex(s => s.DueAt);
             // One JSON column, read and written by a source-generated serializer: on the hottest reads (a store,

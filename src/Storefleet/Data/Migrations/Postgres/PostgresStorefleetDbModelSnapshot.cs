@@ -348,7 +348,7 @@ namespace Storefleet.Data.Migrations.Postgres
                     b.HasIndex("Slug")
                         .IsUnique();
 
-                    b.HasIndex("OwnerId", "CreatedAt");
+                    b.HasIndex("OwnerId", "CreatedAt", "Id");
 
                     b.ToTable("Stores");
                 });

@@ -341,7 +341,7 @@ namespace Storefleet.Data.Migrations.Sqlite
                     b.HasIndex("Slug")
                         .IsUnique();
 
-                    b.HasIndex("OwnerId", "CreatedAt");
+                    b.HasIndex("OwnerId", "CreatedAt", "Id");
 
                     b.ToTable("Stores");
                 });
