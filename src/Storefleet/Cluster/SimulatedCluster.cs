@@ -67,9 +67,11 @@ public enum SimulatedFault
 
 /// <summary>
 /// The simulated twin of <see cref="Kubernetes.KubernetesStoreCluster"/>: the same contract, in memory,
-/// deterministic (stores become ready after set times; faults are injected per store or at a seeded rate).
-/// It also keeps the books tests need: how many installs, namespaces and credentials each store got,
-/// and whether two calls for one store ever overlapped (they must not: one worker holds a store's lease).
+/// deterministic (stores become ready after set times; faults happen at a seeded rate, or per store when a
+/// test injects them). It also keeps the books tests read: how many installs, namespaces and credentials each
+/// store got, and whether two calls for one store ever overlapped (they must not: one worker holds a store's
+/// lease). Tests reach that state only through <see cref="Access{T}"/>; the controls built on it live in the
+/// test project (tests/Storefleet.Tests/Infrastructure/TwinControls.cs), not in this assembly.
 /// </summary>
 public sealed class SimulatedCluster : IStoreCluster
 {
@@ -91,115 +93,20 @@ public sealed class SimulatedCluster : IStoreCluster
     }
 
     /// <summary>The most calls for one store that were ever in progress at once. Must stay 1.</summary>
-    public int MaxConcurrentCallsPerStore { get; private set; }
-
-    /// <summary>Makes the next <paramref name="times"/> occurrences of <paramref name="fault"/> happen to this store.</summary>
-    public void Inject(string slug, SimulatedFault fault, int times = 1)
-    {
-        lock (_gate) _injected[(slug, fault)] = _injected.GetValueOrDefault((slug, fault)) + times;
-    }
-
-    /// <summary>Forgets every injected fault of this store (an operator fixed the cause).</summary>
-    public void ClearFaults(string slug)
-    {
-        lock (_gate)
-            foreach (var key in _injected.Keys.Where(k => k.Slug == slug).ToList()) _injected.Remove(key);
-    }
-
-    /// <summary>Deletes a namespace behind the platform's back (kubectl delete namespace), for drift tests.</summary>
-    public void DeleteOutOfBand(string slug)
-    {
-        lock (_gate)
-        {
-            _namespaces.Remove(slug);
-            Save();
-        }
-    }
-
-    public SimulatedStoreBooks Books(string slug)
-    {
-        lock (_gate)
-        {
-            var ns = _namespaces.GetValueOrDefault(slug);
-            return new SimulatedStoreBooks(ns is not null && ns.GoneAt is null,
-                ns?.Release is { State: not ReleaseState.Absent } ? 1 : 0,
-                ns?.NamespacesCreated ?? 0, ns?.CredentialsCreated ?? 0, ns?.Installs ?? 0, ns?.Credentials?.AdminPassword)
-            {
-                RefusedWrites = ns?.RefusedWrites ?? 0,
-            };
-        }
-    }
+    private int _maxConcurrentCallsPerStore;
 
     /// <summary>
-    /// Plants a namespace <c>store-&lt;slug&gt;</c> that this platform did not create for the store about to use the
-    /// name: another store's (labelled with <paramref name="storeId"/>, as a store from before a database restore
-    /// leaves it) or, with <paramref name="storeId"/> null, someone else's entirely (no Storefleet labels).
-    /// With <paramref name="adminPassword"/>, it holds that store's credentials Secret and a deployed release too.
+    /// The test seam (the test project builds its controls on it: fault injection, drift, planted objects, books).
+    /// Runs <paramref name="use"/> on the twin's state under its lock; with <paramref name="save"/>, persists the
+    /// state afterwards, so a change survives in <see cref="SimulatedClusterOptions.StateFile"/> like the twin's own.
     /// </summary>
-    public void PlantForeignNamespace(string slug, Guid? storeId, string? adminPassword = null)
+    internal T Access<T>(Func<SimulatedClusterState, T> use, bool save = false)
     {
         lock (_gate)
         {
-            var now = Now;
-            _namespaces[slug] = new SimNamespace
-            {
-                Slug = slug, StoreId = storeId, Managed = storeId is not null, CreatedAt = now,
-                Credentials = adminPassword is null ? null : new StoreCredentials("admin", adminPassword),
-                CredentialsOwner = adminPassword is null ? null : storeId,
-                Release = adminPassword is null ? null : new SimRelease
-                {
-                    State = ReleaseState.Deployed, Revision = 1, ChartVersion = "0.1.0", Description = "Install complete", StoreId = storeId,
-                    UpdatedAt = now, InstalledAt = now - _options.TimeToReady, SetupDoneAt = now,
-                },
-            };
-            Save();
-        }
-    }
-
-    /// <summary>Replaces the store's credentials Secret with one that carries <paramref name="owner"/> (null: no store id label).</summary>
-    public void PlantForeignCredentials(string slug, Guid? owner, string adminPassword)
-    {
-        lock (_gate)
-        {
-            var ns = _namespaces[slug];
-            ns.Credentials = new StoreCredentials("admin", adminPassword);
-            ns.CredentialsOwner = owner;
-            Save();
-        }
-    }
-
-    /// <summary>Someone ran <c>helm upgrade --install &lt;slug&gt;</c> over the store's release with values of <paramref name="owner"/> (null: without a store id).</summary>
-    public void PlantForeignRelease(string slug, Guid? owner)
-    {
-        lock (_gate)
-        {
-            var ns = _namespaces[slug];
-            var now = Now;
-            ns.Release = new SimRelease
-            {
-                State = ReleaseState.Deployed, Revision = (ns.Release?.Revision ?? 0) + 1, ChartVersion = "0.1.0", Description = "Upgrade complete",
-                StoreId = owner, UpdatedAt = now, InstalledAt = now - _options.TimeToReady, SetupDoneAt = now,
-            };
-            Save();
-        }
-    }
-
-    public IReadOnlyList<string> LiveNamespaces()
-    {
-        lock (_gate)
-        {
-            var now = Now;
-            return [.. _namespaces.Values.Where(n => n.GoneAt is null || n.GoneAt > now).Select(n => $"store-{n.Slug}")];
-        }
-    }
-
-    /// <summary>Creates a managed namespace with no store behind it, as a crashed or buggy platform might leave.</summary>
-    public void PlantOrphan(string slug, Guid storeId, DateTime createdAt)
-    {
-        lock (_gate)
-        {
-            _namespaces[slug] = new SimNamespace { Slug = slug, StoreId = storeId, CreatedAt = createdAt, NamespacesCreated = 1 };
-            Save();
+            var result = use(new SimulatedClusterState(_namespaces, _injected, Now, _options.TimeToReady, _maxConcurrentCallsPerStore));
+            if (save) Save();
+            return result;
         }
     }
 
@@ -546,7 +453,7 @@ public sealed class SimulatedCluster : IStoreCluster
         lock (_gate)
         {
             var n = _inFlight[store.Slug] = _inFlight.GetValueOrDefault(store.Slug) + 1;
-            if (n > MaxConcurrentCallsPerStore) MaxConcurrentCallsPerStore = n;
+            if (n > _maxConcurrentCallsPerStore) _maxConcurrentCallsPerStore = n;
         }
         return new CallScope(this, store.Slug);
     }
@@ -567,7 +474,7 @@ public sealed class SimulatedCluster : IStoreCluster
         File.Move(tmp, _options.StateFile, overwrite: true);
     }
 
-    private sealed class SimNamespace
+    internal sealed class SimNamespace
     {
         public required string Slug { get; set; }
         /// <summary>The storefleet.dev/store-id label; null: none.</summary>
@@ -588,14 +495,14 @@ public sealed class SimulatedCluster : IStoreCluster
         public Dictionary<string, SimJob> Jobs { get; set; } = [];
     }
 
-    private sealed class SimJob
+    internal sealed class SimJob
     {
         public DateTime StartedAt { get; set; }
         public DateTime DoneAt { get; set; }
         public bool Fails { get; set; }
     }
 
-    private sealed class SimRelease
+    internal sealed class SimRelease
     {
         public ReleaseState State { get; set; }
         public int Revision { get; set; }
@@ -612,9 +519,10 @@ public sealed class SimulatedCluster : IStoreCluster
     }
 }
 
-/// <summary>What the simulated cluster holds for one store, for tests to check against.</summary>
-public sealed record SimulatedStoreBooks(bool NamespaceExists, int Releases, int NamespacesCreated, int CredentialsCreated, int Installs, string? AdminPassword)
-{
-    /// <summary>Writes refused because the namespace, Secret or release was not the caller's: the engine must never attempt one.</summary>
-    public int RefusedWrites { get; init; }
-}
+/// <summary>The twin's state as <see cref="SimulatedCluster.Access{T}"/> hands it out: live collections (change them only inside the call) and the twin's clock.</summary>
+internal sealed record SimulatedClusterState(
+    Dictionary<string, SimulatedCluster.SimNamespace> Namespaces,
+    Dictionary<(string Slug, SimulatedFault Fault), int> InjectedFaults,
+    DateTime Now,
+    TimeSpan TimeToReady,
+    int MaxConcurrentCallsPerStore);

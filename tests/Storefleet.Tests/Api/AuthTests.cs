@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Storefleet.Auth;
+using Storefleet.RateLimiting;
 using Storefleet.Tests.Infrastructure;
 
 namespace Storefleet.Tests.Api;
@@ -75,18 +78,20 @@ public class AuthTests
     [Fact]
     public async Task RepeatedFailuresForOneAccountFromOneAddressGetGrowingDelays()
     {
+        // The limits' clock is a fake one: the delay passes when the test says so, not after a sleep.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = new TestApp(settings: new Dictionary<string, string?>
         {
             ["RateLimits:LoginFailures:FreeAttempts"] = "2",
             ["RateLimits:LoginFailures:FirstDelay"] = "00:00:01",
-        });
+        }, services: s => s.AddSingleton<IRateLimitStore>(new InMemoryRateLimitStore(clock)));
         var attacker = app.ClientFrom("203.0.113.66");
         var wrong = new { email = "ana@example.com", password = "wrong-horse-1" };
 
         await (await attacker.PostJson("/auth/login", wrong)).AssertProblem(401);
         await (await attacker.PostJson("/auth/login", wrong)).AssertProblem(401); // the second failure starts a 1 s delay
         var first = await attacker.PostJson("/auth/login", wrong);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1));
         await (await attacker.PostJson("/auth/login", wrong)).AssertProblem(401); // allowed again, and the delay doubles
         var second = await attacker.PostJson("/auth/login", wrong);
 

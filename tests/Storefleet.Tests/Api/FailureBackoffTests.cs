@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 using Storefleet.RateLimiting;
 using Storefleet.Tests.Infrastructure;
@@ -8,11 +10,8 @@ namespace Storefleet.Tests.Api;
 /// <summary>Sign-in back-off and leased slots behave the same on both rate-limit stores.</summary>
 public class FailureBackoffTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
+    /// <summary>Redis stamps blocks and leases with its own clock in whole milliseconds; ours may read up to this much behind it.</summary>
+    private static readonly TimeSpan RedisClockGrain = TimeSpan.FromMilliseconds(2);
 
     public static TheoryData<int, int> Delays => new()
     {
@@ -29,7 +28,7 @@ public class FailureBackoffTests
     [Fact]
     public async Task TheInMemoryStoreBlocksForTheGrowingDelayAndForgetsOnReset()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
         var store = new InMemoryRateLimitStore(clock);
         var observed = new List<double>();
         for (var i = 0; i < 5; i++)
@@ -38,7 +37,7 @@ public class FailureBackoffTests
             observed.Add(after.RetryAfter.TotalMilliseconds);
             var check = await store.CheckBackoffAsync("k", default);
             Assert.Equal(after.RetryAfter == TimeSpan.Zero, check.Allowed);
-            clock.Now += after.RetryAfter;
+            clock.Advance(after.RetryAfter);
             Assert.True((await store.CheckBackoffAsync("k", default)).Allowed, "the block must end when its delay has passed");
         }
         await store.ResetBackoffAsync("k", default);
@@ -59,12 +58,14 @@ public class FailureBackoffTests
         var observed = new List<double>();
         for (var i = 0; i < 5; i++)
         {
+            // Redis keeps time by its own clock, which no test can move: watch the block end, and check it did not end early.
+            var sinceFailure = Stopwatch.StartNew(); // started before Redis stamps the failure, so the block cannot end sooner than its delay after this
             var after = await store.RecordFailureAsync(key, Policy, default);
             observed.Add(after.RetryAfter.TotalMilliseconds);
             var check = await store.CheckBackoffAsync(key, default);
             Assert.Equal(after.RetryAfter == TimeSpan.Zero, check.Allowed);
-            await Task.Delay(after.RetryAfter + TimeSpan.FromMilliseconds(20));
-            Assert.True((await store.CheckBackoffAsync(key, default)).Allowed, "the block must end when its delay has passed");
+            await Poll.Until(async () => (await store.CheckBackoffAsync(key, default)).Allowed, after.RetryAfter + TimeSpan.FromSeconds(10), "the block ends");
+            Assert.True(sinceFailure.Elapsed >= after.RetryAfter - RedisClockGrain, $"the block ended after {sinceFailure.Elapsed.TotalMilliseconds:0} ms, before its delay of {after.RetryAfter.TotalMilliseconds:0} ms");
         }
         await store.ResetBackoffAsync(key, default);
         var fresh = await store.RecordFailureAsync(key, Policy, default);
@@ -78,26 +79,36 @@ public class FailureBackoffTests
     {
         IRateLimitStore store;
         ConnectionMultiplexer? redis = null;
+        // In memory, time is a fake clock the test moves; Redis keeps time by its own clock, so there the test
+        // watches for the lease to run out and checks it did not run out early.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
         if (onRedis)
         {
             TestServices.RequireRedis();
             redis = await ConnectionMultiplexer.ConnectAsync(TestServices.Redis!);
             store = new RedisRateLimitStore(redis, NullLogger<RedisRateLimitStore>.Instance);
         }
-        else store = new InMemoryRateLimitStore(TimeProvider.System);
+        else store = new InMemoryRateLimitStore(clock);
         var key = $"streams:{Guid.NewGuid():N}";
-        var lease = TimeSpan.FromSeconds(2); // margins of 0.4 s and more: a busy machine must not turn the timing around
+        var lease = TimeSpan.FromSeconds(2); // long enough that a busy machine cannot let it run out between the first three calls
+        Task<bool> Take(string slot) => store.TryTakeSlotAsync(key, slot, 2, lease, default).AsTask();
 
-        Assert.True(await store.TryTakeSlotAsync(key, "a", 2, lease, default));
-        Assert.True(await store.TryTakeSlotAsync(key, "b", 2, lease, default));
-        Assert.False(await store.TryTakeSlotAsync(key, "c", 2, lease, default));
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
-        await store.RenewSlotAsync(key, "a", lease, default); // a lives on, b (a crashed replica) does not
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
-        Assert.True(await store.TryTakeSlotAsync(key, "c", 2, lease, default));
-        Assert.False(await store.TryTakeSlotAsync(key, "d", 2, lease, default));
+        var sinceTaken = Stopwatch.StartNew(); // started before b's lease, so on Redis b's slot cannot free sooner than a lease after this
+        Assert.True(await Take("a"));
+        Assert.True(await Take("b"));
+        Assert.False(await Take("c"));
+        await store.RenewSlotAsync(key, "a", TimeSpan.FromMinutes(1), default); // a lives on, b (a crashed replica) does not
+        if (!onRedis)
+        {
+            clock.Advance(lease - TimeSpan.FromMilliseconds(1));
+            Assert.False(await Take("c"), "b's slot is held until its lease runs out");
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+        await Poll.Until(() => Take("c"), TimeSpan.FromSeconds(10), "b's lease runs out and c gets its slot");
+        if (onRedis) Assert.True(sinceTaken.Elapsed >= lease - RedisClockGrain, $"b's slot was free after {sinceTaken.Elapsed.TotalMilliseconds:0} ms, before its lease ran out");
+        Assert.False(await Take("d"));
         await store.ReleaseSlotAsync(key, "a");
-        Assert.True(await store.TryTakeSlotAsync(key, "d", 2, lease, default));
+        Assert.True(await Take("d"));
         if (redis is not null) await redis.DisposeAsync();
     }
 }

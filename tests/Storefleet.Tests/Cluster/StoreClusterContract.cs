@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Storefleet.Cluster;
 using Storefleet.Cluster.Kubernetes;
+using Storefleet.Tests.Infrastructure;
 
 namespace Storefleet.Tests.Cluster;
 
@@ -106,6 +107,16 @@ public sealed class SimulatedClusterContractTests : StoreClusterContract
     public override Task DisposeAsync() => Task.CompletedTask;
 
     protected override void PlantForeignNamespace(string slug) => _twin.PlantForeignNamespace(slug, storeId: null);
+
+    [Fact]
+    public void TheTwinOffersNothingPublicBeyondTheClusterPortSoTestControlsStayInTheTestProject()
+    {
+        var port = typeof(IStoreCluster).GetMethods().Select(m => m.Name);
+        var offered = typeof(SimulatedCluster).GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
+            .Where(m => m is not System.Reflection.ConstructorInfo).Select(m => m.Name);
+
+        Assert.Equal(port.Order(), offered.Order());
+    }
 }
 
 public sealed class KubernetesClusterContractTests : StoreClusterContract

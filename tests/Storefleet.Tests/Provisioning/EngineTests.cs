@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Storefleet.Cluster;
+using Storefleet.Notifications;
 using Storefleet.Provisioning;
 using Storefleet.Stores;
 using Storefleet.Tests.Infrastructure;
@@ -237,7 +238,7 @@ public class EngineTests
 
         Assert.Equal(["store-forgotten"], removed);
         // The twin terminates namespaces after a delay (100 ms here): poll for it.
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); sim.LiveNamespaces().Count() > 2 && DateTime.UtcNow < deadline;) await Task.Delay(20);
+        await Poll.Until(() => sim.LiveNamespaces().Count <= 2, TimeSpan.FromSeconds(10), "the orphan's namespace is gone");
         Assert.Equal(["store-alive", "store-too-young"], sim.LiveNamespaces().Order());
         await using var db = app.NewDb();
         var audit = await db.AuditLog.SingleAsync(a => a.Action == "namespace.orphan.removed");
@@ -264,7 +265,9 @@ public class EngineTests
         try
         {
             var ana = await api.ClientFor("ana@example.com");
-            await Task.Delay(1500); // let the worker go idle
+            // The worker has found nothing due and sleeps: from now on only a wake-up can make it look again soon.
+            var signal = (worker ?? api).Service<StoreQueueSignal>();
+            await Poll.Until(() => signal.Sleeping > 0, TimeSpan.FromSeconds(20), "the worker sleeps");
 
             var started = DateTime.UtcNow;
             var store = await (await ana.PostJson("/stores", new { name = "Quick" })).Read<StoreResponse>(HttpStatusCode.Accepted);
@@ -294,13 +297,9 @@ public class EngineTests
 
         // The gauges are refreshed every 200 ms here: poll until one refresh has seen the Ready store.
         var metrics = "";
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline; await Task.Delay(50))
-        {
-            metrics = await app.CreateClient().GetStringAsync("/metrics");
-            if (System.Text.RegularExpressions.Regex.IsMatch(metrics, "storefleet_stores\\{phase=\"Ready\"\\} [1-9]")) break;
-        }
+        await Poll.Until(async () => System.Text.RegularExpressions.Regex.IsMatch(metrics = await app.CreateClient().GetStringAsync("/metrics"), "storefleet_stores\\{phase=\"Ready\"\\} [1-9]"),
+            TimeSpan.FromSeconds(10), "/metrics counts the Ready store");
 
-        Assert.Matches("storefleet_stores\\{phase=\"Ready\"\\} [1-9]", metrics);
         Assert.Contains("storefleet_provisioning_duration_seconds_count", metrics);
         Assert.Contains("storefleet_queue_depth", metrics);
         Assert.Contains("storefleet_queue_lag_seconds", metrics);
