@@ -141,7 +141,7 @@ public static class StoreDecision
         if (pastDeadline)
         {
             // The last thing users were told (often "Retry attempt n: <error>") says more than the step we would take next.
-            var last = store.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready)?.Message is { Length: > 0 } m ? m : next.Message;
+            var last = store.Conditions.ReadyMessage() is { Length: > 0 } m ? m : next.Message;
             return Make(StepAction.GiveUp, StorePhase.Error, Requeue.Never, StoreReasons.ProvisioningTimedOut, GaveUp(policy, last));
         }
 
@@ -306,6 +306,9 @@ public static class StoreConditions
         Upgrading = "Upgrading";
 
     public const string True = "True", False = "False", Unknown = "Unknown";
+
+    /// <summary>The one-line reason behind a store's status: its Ready condition's message (null before the first look).</summary>
+    public static string? ReadyMessage(this IEnumerable<StoreCondition> conditions) => conditions.FirstOrDefault(c => c.Type == Ready)?.Message;
 
     /// <summary>The conditions every store has, in order. TLSReady comes before Ready, and only for a store with a
     /// certificate of its own (<see cref="StoreObservation.Certificate"/>).</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Storefleet.Provisioning;
 
 namespace Storefleet.Stores;
 
@@ -29,7 +30,7 @@ public sealed record StoreResponse(
 
     public static StoreResponse From(Store s) => new(
         s.Id, s.Name, s.Slug, s.Engine, s.Phase,
-        s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message,
+        s.Conditions.ReadyMessage(),
         s.Conditions,
         s.StorefrontUrl is not null && s.AdminUrl is not null ? new StoreUrls(s.StorefrontUrl, s.AdminUrl) : null,
         s.CreatedAt, s.UpdatedAt)

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Storefleet.Data;
 using Storefleet.Notifications;
+using Storefleet.Provisioning;
 using Storefleet.Stores;
 
 namespace Storefleet.Upgrades;
@@ -53,12 +54,17 @@ public static class RolloutStores
         }
         var shown = failing.Take(5).ToList();
         var ids = shown.Select(f => f.StoreId).ToList();
-        var messages = ids.Count == 0 ? [] : await db.Stores.AsNoTracking().Where(s => ids.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Message, ct);
+        var messages = await ReadyMessagesAsync(db, ids, ct);
         // The phase this tally counted; the message is read a moment later and may be newer (the store keeps retrying).
         var described = shown.Select(f => $"{f.Store!.Slug} ({f.Store.Phase}: {messages.GetValueOrDefault(f.StoreId) ?? "no status yet"})").ToList();
         if (failing.Count > shown.Count) described.Add($"and {failing.Count - shown.Count} more");
         return new WaveTally(members.Count, ready, failing.Count, gone, described);
     }
+
+    /// <summary>The Ready message of each of these stores (only the id and conditions columns are read).</summary>
+    public static async Task<Dictionary<Guid, string?>> ReadyMessagesAsync(StorefleetDb db, List<Guid> ids, CancellationToken ct) =>
+        ids.Count == 0 ? [] : (await db.Stores.Where(s => ids.Contains(s.Id)).Select(s => new { s.Id, s.Conditions }).ToListAsync(ct))
+            .ToDictionary(s => s.Id, s => s.Conditions.ReadyMessage());
 
     public static bool IsReadyAt(MemberStore store, string version) =>
         store.Phase == StorePhase.Ready && store.ChartVersion == version && store.RunningChartVersion == version;

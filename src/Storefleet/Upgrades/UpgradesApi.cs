@@ -286,8 +286,7 @@ public static class UpgradesApi
                 failingByWave[(rollout.Id, wave.Index)] = [.. members[rollout.Id].Where(m => m.Wave == wave.Index && m.Store is { Deleting: false } s
                     && !RolloutStores.IsReadyAt(s, rollout.ToVersion) && (s.Phase == StorePhase.Error || wave.DeadlineAt < now))];
         var listed = failingByWave.Values.SelectMany(f => f.Take(20)).Select(m => m.StoreId).Distinct().ToList();
-        var messages = listed.Count == 0 ? [] : await db.Stores.AsNoTracking().Where(s => listed.Contains(s.Id))
-            .ToDictionaryAsync(s => s.Id, s => s.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready)?.Message, ct);
+        var messages = await RolloutStores.ReadyMessagesAsync(db, listed, ct);
 
         return [.. rollouts.Select(rollout =>
         {
