@@ -23,7 +23,7 @@ public static class AdminApi
     private static async Task<Results<Ok<Page<AdminStoreResponse>>, ValidationProblem>> ListAllStores(
         StorefleetDb db, int? limit, string? cursor, string? status)
     {
-        var page = await StorePaging.PageAsync(db.Stores, limit, cursor, status);
+        var page = await StorePaging.PageAsync(db, ownerId: null, limit, cursor, status);
         if (page.Errors is { } errors) return TypedResults.ValidationProblem(errors, title: "The list query is not valid");
         var ownerIds = page.Items.Select(s => s.OwnerId).Distinct().ToList();
         var owners = await db.Users.AsNoTracking().Where(u => ownerIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email);
