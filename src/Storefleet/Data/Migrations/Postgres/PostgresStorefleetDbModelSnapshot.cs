@@ -257,7 +257,7 @@ namespace Storefleet.Data.Migrations.Postgres
 
                     b.Property<string>("Conditions")
                         .IsRequired()
-                        .HasColumnType("jsonb");
+                        .HasColumnType("json");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
