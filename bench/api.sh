@@ -14,6 +14,8 @@ tool seed-api "$PG" "$work"
 # A long-running database has been vacuumed and analyzed by autovacuum; a freshly seeded one has not, and autovacuum
 # would wake up in the middle of a measured run (its CPU counts as PostgreSQL's per request).
 psql -h 127.0.0.1 -p "$pg_port" -U postgres -d bench -qc "VACUUM ANALYZE"
+# Something else on the port would be measured instead of this build (its API would fail to bind and exit).
+if curl -s -o /dev/null http://127.0.0.1:18080/; then echo "bench: 127.0.0.1:18080 is already in use; stop what listens there first" >&2; exit 1; fi
 # The per-user read limit (600 a minute by default) would turn this into a benchmark of 429s: each of the
 # 100 users sends thousands of reads a second here. Lift it, so that what is measured is throughput.
 env Roles=api Urls=http://127.0.0.1:18080 Database__MigrateOnStartup=false Cluster__Mode=simulated \
