@@ -308,7 +308,10 @@ public static class StoreConditions
     public const string True = "True", False = "False", Unknown = "Unknown";
 
     /// <summary>The one-line reason behind a store's status: its Ready condition's message (null before the first look).</summary>
-    public static string? ReadyMessage(this IEnumerable<StoreCondition> conditions) => conditions.FirstOrDefault(c => c.Type == Ready)?.Message;
+    public static string? ReadyMessage(this IEnumerable<StoreCondition> conditions) => conditions.ReadyCondition()?.Message;
+
+    /// <summary>The store's Ready condition: its status, reason and message (null before the first look).</summary>
+    public static StoreCondition? ReadyCondition(this IEnumerable<StoreCondition> conditions) => conditions.FirstOrDefault(c => c.Type == Ready);
 
     /// <summary>The conditions every store has, in order. TLSReady comes before Ready, and only for a store with a
     /// certificate of its own (<see cref="StoreObservation.Certificate"/>).</summary>

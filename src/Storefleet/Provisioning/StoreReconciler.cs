@@ -248,7 +248,7 @@ public sealed class StoreReconciler(
                 events.Add(StoreEvent.Normal(store.Id, now, c.Type, c.Message));
         }
         var ready = decision.Conditions.First(c => c.Type == StoreConditions.Ready);
-        var previous = store.Conditions.FirstOrDefault(c => c.Type == StoreConditions.Ready);
+        var previous = store.Conditions.ReadyCondition();
         if (decision.Warns && decision.Action != StepAction.GiveUp && (previous?.Reason != ready.Reason || previous.Message != ready.Message))
             events.Add(StoreEvent.Warning(store.Id, now, decision.Reason, decision.Message));
     }

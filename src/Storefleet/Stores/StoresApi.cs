@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -9,6 +8,7 @@ using Storefleet.Audit;
 using Storefleet.Auth;
 using Storefleet.Data;
 using Storefleet.Notifications;
+using Storefleet.Provisioning;
 using Storefleet.RateLimiting;
 using Storefleet.Secrets;
 
@@ -56,21 +56,18 @@ public static class StoresApi
     private static async Task<Results<JsonOk<Page<StoreResponse>>, ValidationProblem>> ListStores(
         CurrentUser caller, StorefleetDb db, int? limit, string? cursor, string? status)
     {
-        var ownerId = caller.Id;
-        var page = await StorePaging.PageAsync(db, ownerId, limit, cursor, status);
+        var page = await StorePaging.PageAsync(db, caller.Id, limit, cursor, status);
         return page.Errors is { } errors
             ? TypedResults.ValidationProblem(errors, title: "The list query is not valid")
             : new JsonOk<Page<StoreResponse>>(new([.. page.Items.Select(StoreResponse.From)], page.NextCursor), ApiJsonContext.Default.PageStoreResponse);
     }
 
     // The hottest read of the API (dashboards poll it): compiled once instead of translated per request.
-    // A compiled query binds to the provider it first ran on, so there is one per database type.
-    private static readonly ConcurrentDictionary<Type, Func<StorefleetDb, Guid, Guid, Task<Store?>>> OwnStoreQueries = new();
+    private static readonly PerProvider<Func<StorefleetDb, Guid, Guid, Task<Store?>>> OwnStoreQuery = new(() => EF.CompileAsyncQuery(
+        (StorefleetDb context, Guid storeId, Guid owner) =>
+            context.Stores.Where(s => s.Id == storeId && s.OwnerId == owner).Select(StoreQueries.ViewColumns).FirstOrDefault()));
 
-    private static Task<Store?> OwnStore(StorefleetDb db, Guid id, Guid ownerId) =>
-        OwnStoreQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
-            (StorefleetDb context, Guid storeId, Guid owner) =>
-                context.Stores.Where(s => s.Id == storeId && s.OwnerId == owner).Select(StoreQueries.ViewColumns).FirstOrDefault()))(db, id, ownerId);
+    private static Task<Store?> OwnStore(StorefleetDb db, Guid id, Guid ownerId) => OwnStoreQuery.For(db)(db, id, ownerId);
 
     private static async Task<Results<JsonOk<StoreResponse>, ProblemHttpResult>> GetStore(Guid id, CurrentUser caller, StorefleetDb db)
     {
@@ -196,7 +193,7 @@ public static class StoresApi
                 title: "Credentials not ready yet",
                 detail: "The admin password is generated while the store is provisioned. Try again in a minute.",
                 statusCode: StatusCodes.Status409Conflict);
-        var ready = store.Conditions.FirstOrDefault(c => c.Type == Provisioning.StoreConditions.Ready);
+        var ready = store.Conditions.ReadyCondition();
         var reason = ready?.Reason ?? "Error";
         // DueAt null: the engine gave up (NamespaceConflict, ProvisioningTimedOut) and does nothing until the tenant acts.
         var next = store.DueAt is null
@@ -254,7 +251,7 @@ public static class StorePaging
 
         var items = new List<Store>(take + 1);
         // one more than asked: whether there is a next page
-        await foreach (var store in PageQuery(db)(db, ownerId, phase, after?.CreatedAt, after?.Id ?? Guid.Empty, take + 1))
+        await foreach (var store in PageQuery.For(db)(db, ownerId, phase, after?.CreatedAt, after?.Id ?? Guid.Empty, take + 1))
             items.Add(store);
         string? next = null;
         if (items.Count > take)
@@ -268,18 +265,14 @@ public static class StorePaging
     // Dashboards poll the list, so its query is compiled once instead of translated per request (translating
     // means walking and hashing the expression tree to find it in EF's cache: ~5 % of a page's CPU). The filters
     // that may be absent are null parameters: EF makes SQL for each pattern of nulls, with the absent ones left
-    // out, so PostgreSQL sees the same statements as before. A compiled query binds to the provider it first ran
-    // on, so there is one per database type.
-    private static readonly ConcurrentDictionary<Type, Func<StorefleetDb, Guid?, StorePhase?, DateTime?, Guid, int, IAsyncEnumerable<Store>>> PageQueries = new();
-
-    private static Func<StorefleetDb, Guid?, StorePhase?, DateTime?, Guid, int, IAsyncEnumerable<Store>> PageQuery(StorefleetDb db) =>
-        PageQueries.GetOrAdd(db.GetType(), _ => EF.CompileAsyncQuery(
-            (StorefleetDb context, Guid? owner, StorePhase? phase, DateTime? afterCreatedAt, Guid afterId, int take) =>
-                context.Stores
-                    .Where(s => owner == null || s.OwnerId == owner)
-                    .Where(s => phase == null || s.Phase == phase)
-                    .Where(s => afterCreatedAt == null || s.CreatedAt < afterCreatedAt || (s.CreatedAt == afterCreatedAt && s.Id.CompareTo(afterId) < 0))
-                    .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-                    .Take(take)
-                    .Select(StoreQueries.ViewColumns)));
+    // out, so PostgreSQL sees the same statements as before.
+    private static readonly PerProvider<Func<StorefleetDb, Guid?, StorePhase?, DateTime?, Guid, int, IAsyncEnumerable<Store>>> PageQuery = new(() => EF.CompileAsyncQuery(
+        (StorefleetDb context, Guid? owner, StorePhase? phase, DateTime? afterCreatedAt, Guid afterId, int take) =>
+            context.Stores
+                .Where(s => owner == null || s.OwnerId == owner)
+                .Where(s => phase == null || s.Phase == phase)
+                .Where(s => afterCreatedAt == null || s.CreatedAt < afterCreatedAt || (s.CreatedAt == afterCreatedAt && s.Id.CompareTo(afterId) < 0))
+                .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
+                .Take(take)
+                .Select(StoreQueries.ViewColumns)));
 }
